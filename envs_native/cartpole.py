@@ -1,0 +1,184 @@
+"""CartPole-v0 / CartPole-v1 as pure numba kernels, bit-identical to gymnasium.
+
+Mirrors ``gymnasium/envs/classic_control/cartpole.py`` (``CartPoleEnv``, gymnasium 1.x), the
+cart-pole of Barto, Sutton & Anderson (1983).  The state is gymnasium's float64
+``env.unwrapped.state`` ``(x, x_dot, theta, theta_dot)``; the observation is that state
+rounded to float32, exactly what ``env.step`` returns.
+
+Exactness rests on three things: every arithmetic operation is written in gymnasium's order
+(``a * b * c`` is ``(a * b) * c``), no fast-math (no fused multiply-add, no reassociation),
+and ``sin``/``cos`` are the C library's, which numpy also calls for float64 scalars.
+``tests/test_envs_equivalence.py`` checks all of it against gymnasium with ``==``.
+
+The rollout kernels step a state held as a tuple of floats (``step_tuple``), which LLVM
+keeps in registers; ``step`` is the array-in, array-out form of the same arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._jit import jit
+from ._seeding import generator_for_reset_seed
+
+STATE_DIM = 4
+OBS_DIM = 4
+NUM_ACTIONS = 2
+RESET_LOW = -0.05
+RESET_HIGH = 0.05
+INTEGRATORS = ("euler", "semi-implicit euler")
+
+
+class Params(NamedTuple):
+    """CartPole constants; build them with :func:`default_params` so derived ones agree."""
+
+    gravity: float
+    masscart: float
+    masspole: float
+    total_mass: float
+    length: float
+    polemass_length: float
+    force_mag: float
+    tau: float
+    theta_threshold_radians: float
+    x_threshold: float
+    semi_implicit: bool
+    sutton_barto_reward: bool
+
+
+def default_params(
+    sutton_barto_reward: bool = False, kinematics_integrator: str = "euler"
+) -> Params:
+    """gymnasium's CartPole constants.
+
+    Parameters
+    ----------
+    sutton_barto_reward : bool
+        gymnasium's ``sutton_barto_reward`` option: reward 0 per step and -1 when the pole
+        falls, instead of 1 per step.
+    kinematics_integrator : {"euler", "semi-implicit euler"}
+        gymnasium's ``kinematics_integrator`` attribute (``"semi-implicit"`` is accepted too).
+    """
+    if not isinstance(sutton_barto_reward, (bool, np.bool_)):
+        raise TypeError(
+            f"sutton_barto_reward must be a bool, got {type(sutton_barto_reward).__name__}"
+        )
+    if kinematics_integrator == "semi-implicit":
+        kinematics_integrator = "semi-implicit euler"
+    if kinematics_integrator not in INTEGRATORS:
+        raise ValueError(
+            f"kinematics_integrator must be one of {INTEGRATORS}, got {kinematics_integrator!r}"
+        )
+    gravity = 9.8
+    masscart = 1.0
+    masspole = 0.1
+    length = 0.5  # half the pole's length
+    # Derived constants are computed as gymnasium computes them, never typed in.
+    return Params(
+        gravity=gravity,
+        masscart=masscart,
+        masspole=masspole,
+        total_mass=masspole + masscart,
+        length=length,
+        polemass_length=masspole * length,
+        force_mag=10.0,
+        tau=0.02,
+        theta_threshold_radians=12 * 2 * math.pi / 360,
+        x_threshold=2.4,
+        semi_implicit=kinematics_integrator != "euler",
+        sutton_barto_reward=bool(sutton_barto_reward),
+    )
+
+
+@jit(inline="always")
+def step_tuple(
+    state: tuple[float, float, float, float], action: int, params: Params
+) -> tuple[tuple[float, float, float, float], float, bool]:
+    """One step from a state tuple: ``(next_state, reward, terminated)``."""
+    x, x_dot, theta, theta_dot = state
+    p = params
+    force = p.force_mag if action == 1 else -p.force_mag
+    costheta = math.cos(theta)
+    sintheta = math.sin(theta)
+    temp = (force + p.polemass_length * (theta_dot * theta_dot) * sintheta) / p.total_mass
+    thetaacc = (p.gravity * sintheta - costheta * temp) / (
+        p.length * (4.0 / 3.0 - p.masspole * (costheta * costheta) / p.total_mass)
+    )
+    xacc = temp - p.polemass_length * thetaacc * costheta / p.total_mass
+    if p.semi_implicit:
+        x_dot = x_dot + p.tau * xacc
+        x = x + p.tau * x_dot
+        theta_dot = theta_dot + p.tau * thetaacc
+        theta = theta + p.tau * theta_dot
+    else:
+        x = x + p.tau * x_dot
+        x_dot = x_dot + p.tau * xacc
+        theta = theta + p.tau * theta_dot
+        theta_dot = theta_dot + p.tau * thetaacc
+    terminated = (
+        x < -p.x_threshold
+        or x > p.x_threshold
+        or theta < -p.theta_threshold_radians
+        or theta > p.theta_threshold_radians
+    )
+    # The reward of a step that has not been taken past termination: gymnasium's
+    # ``steps_beyond_terminated is None`` branch.  Rollouts stop at termination.
+    if p.sutton_barto_reward:
+        reward = -1.0 if terminated else 0.0
+    else:
+        reward = 1.0
+    return (x, x_dot, theta, theta_dot), reward, terminated
+
+
+@jit(inline="always")
+def observe_tuple(state: tuple[float, float, float, float]) -> tuple[np.float32, ...]:
+    """The float32 observation of a state tuple."""
+    return (
+        np.float32(state[0]),
+        np.float32(state[1]),
+        np.float32(state[2]),
+        np.float32(state[3]),
+    )
+
+
+@jit
+def step(state: NDArray[np.float64], action: int, params: Params) -> tuple[NDArray[np.float64], float, bool]:
+    """gymnasium's ``CartPoleEnv.step`` on the float64 state ``(x, x_dot, theta, theta_dot)``.
+
+    Returns ``(next_state, reward, terminated)``; ``next_state`` is a new float64 array equal,
+    bit for bit, to ``env.unwrapped.state`` after ``env.step(action)``.  ``action`` 1 pushes
+    right, anything else left (gymnasium asserts ``action in {0, 1}``).  The reward is that of
+    an env that had not terminated before this step.
+    """
+    if state.shape[0] != STATE_DIM:
+        raise ValueError("state must have 4 values (x, x_dot, theta, theta_dot)")
+    s, reward, terminated = step_tuple((state[0], state[1], state[2], state[3]), action, params)
+    out = np.empty(STATE_DIM, dtype=np.float64)
+    out[0], out[1], out[2], out[3] = s
+    return out, reward, terminated
+
+
+@jit
+def observe(state: NDArray[np.float64]) -> NDArray[np.float32]:
+    """gymnasium's observation of ``state``: the state rounded to float32."""
+    if state.shape[0] != STATE_DIM:
+        raise ValueError("state must have 4 values (x, x_dot, theta, theta_dot)")
+    out = np.empty(OBS_DIM, dtype=np.float32)
+    for i in range(OBS_DIM):
+        out[i] = np.float32(state[i])
+    return out
+
+
+def sample_states(rng: np.random.Generator, size: int | tuple[int, ...]) -> NDArray[np.float64]:
+    """Initial states from gymnasium's reset distribution, ``U(-0.05, 0.05)`` per entry."""
+    shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+    return rng.uniform(low=RESET_LOW, high=RESET_HIGH, size=shape + (STATE_DIM,))
+
+
+def reset_state(seed: int) -> NDArray[np.float64]:
+    """Exactly the state of ``gymnasium.make("CartPole-v1").reset(seed=seed)``."""
+    return sample_states(generator_for_reset_seed(seed), ())

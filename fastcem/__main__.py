@@ -1,0 +1,7 @@
+"""``python -m fastcem``: the same as the ``fastcem`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,188 @@
+"""Population evaluation of linear policies on the native envs: ``evaluate`` and ``rollout``.
+
+Returns are undiscounted sums of rewards (maximised everywhere in fastcem), added in step
+order, with episodes truncated at gymnasium's TimeLimit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numba
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from envs_native import EnvInfo, env_info
+from envs_native._seeding import check_seed
+
+from . import _rollout
+from ._checks import as_float_array, as_thetas, check_finite, check_int, check_num_threads, env_params
+from ._parallel import threads
+
+__all__ = ["Trajectory", "evaluate", "policy_dim", "rollout"]
+
+
+def policy_dim(env_id: str) -> int:
+    """Length of a linear-policy parameter vector: ``(obs_dim + 1) * act_dim``.
+
+    CartPole: 10 (4 observations, 2 actions); Pendulum-v1: 4 (3 observations, 1 torque).
+    ``theta[:obs_dim * act_dim].reshape(obs_dim, act_dim)`` is ``W``, the rest is ``b``.
+    """
+    info = env_info(env_id)
+    return (info.obs_dim + 1) * info.act_dim
+
+
+def _start_states(
+    info: EnvInfo,
+    num_candidates: int,
+    episodes: int,
+    seed: object,
+    reset_seeds: object,
+    init_states: object,
+) -> NDArray[np.float64]:
+    """``(1 or P, episodes, state_dim)`` start states from exactly one of the three sources."""
+    given = [name for name, v in (("seed", seed), ("reset_seeds", reset_seeds), ("init_states", init_states)) if v is not None]
+    if len(given) > 1:
+        raise ValueError(f"give at most one of seed, reset_seeds and init_states; got {' and '.join(given)}")
+    shape_hint = f"(episodes={episodes}, state_dim={info.state_dim})"
+    if reset_seeds is not None:
+        seeds = np.asarray(reset_seeds, dtype=object)
+        if seeds.ndim != 1 or seeds.shape[0] != episodes:
+            raise ValueError(
+                f"reset_seeds must be a 1-D sequence of {episodes} ints, one per episode "
+                f"(episodes={episodes}); got shape {seeds.shape}"
+            )
+        states = [info.module.reset_state(check_seed(s, "reset_seeds")) for s in seeds]
+        return np.stack(states)[None]
+    if init_states is not None:
+        arr = as_float_array(init_states, "init_states")
+        if arr.ndim == 2:
+            arr = arr[None]
+        if arr.ndim != 3 or arr.shape[0] not in (1, num_candidates) or arr.shape[1:] != (episodes, info.state_dim):
+            raise ValueError(
+                f"init_states must have shape {shape_hint} or (P={num_candidates}, "
+                f"{episodes}, {info.state_dim}) for {info.env_id}; got {np.shape(init_states)}"
+            )
+        check_finite(arr, "init_states")
+        return arr
+    rng = np.random.default_rng(None if seed is None else check_seed(seed))
+    return info.module.sample_states(rng, (num_candidates, episodes))
+
+
+def evaluate(
+    thetas: ArrayLike,
+    env_id: str,
+    *,
+    episodes: int = 1,
+    seed: int | None = None,
+    reset_seeds: ArrayLike | None = None,
+    init_states: ArrayLike | None = None,
+    num_threads: int | None = None,
+    env_kwargs: dict[str, Any] | None = None,
+) -> NDArray[np.float64]:
+    """Mean episode return of each linear policy in a population (higher is better).
+
+    Parameters
+    ----------
+    thetas : array_like, shape (P, policy_dim) or (policy_dim,)
+        Linear-policy parameters (see :func:`policy_dim`); any real dtype, converted to float64.
+    env_id : {"CartPole-v0", "CartPole-v1", "Pendulum-v1"}
+    episodes : int
+        Episodes per candidate; the result is their mean return.
+    seed : int, optional
+        Start states drawn from ``np.random.default_rng(seed)`` with gymnasium's reset
+        distribution, independently for every candidate and episode.
+    reset_seeds : sequence of int, shape (episodes,), optional
+        Every candidate plays the same episodes; episode ``e`` starts exactly where
+        gymnasium's ``env.reset(seed=reset_seeds[e])`` does.
+    init_states : array_like, shape (episodes, state_dim) or (P, episodes, state_dim), optional
+        Explicit float64 start states.  With none of the three, start states are drawn from
+        fresh entropy, as gymnasium's ``reset()`` without a seed.
+    num_threads : int, optional
+        Threads for this call (default: numba's setting); the previous setting is restored.
+    env_kwargs : dict, optional
+        Keyword arguments of the env's ``default_params`` (CartPole: ``sutton_barto_reward``,
+        ``kinematics_integrator``; Pendulum: ``g``).
+
+    Returns
+    -------
+    ndarray, shape (P,), float64
+        Mean undiscounted return per candidate.  With ``reset_seeds=[s]`` it equals, bit for
+        bit, the return of a gymnasium episode from ``reset(seed=s)`` under the same policy
+        with its affine map summed in the documented order (``fastcem._rollout``), the
+        rewards added in step order.  The same inputs give the same bits for any
+        ``num_threads``.
+    """
+    info = env_info(env_id)
+    params = env_params(info, env_kwargs)
+    arr = as_thetas(thetas, policy_dim(env_id), env_id)
+    episodes = check_int(episodes, "episodes", minimum=1)
+    nthreads = check_num_threads(num_threads)
+    starts = _start_states(info, arr.shape[0], episodes, seed, reset_seeds, init_states)
+    out = np.empty(arr.shape[0], dtype=np.float64)
+    if arr.shape[0]:
+        with threads(nthreads):
+            block = _rollout.block_size(arr.shape[0] * episodes, numba.get_num_threads())
+            _rollout.evaluate_population(arr, starts, params, info.max_episode_steps, block, out)
+    return out
+
+
+@dataclass(frozen=True)
+class Trajectory:
+    """One episode, step by step.
+
+    ``states[t]`` and ``observations[t]`` are the float64 state and float32 observation
+    before action ``actions[t]``, which earned ``rewards[t]``; the last row of each is the
+    final state.  ``terminated``/``truncated`` follow gymnasium's meaning.
+    """
+
+    states: NDArray[np.float64]
+    observations: NDArray[np.float32]
+    actions: NDArray[Any]
+    rewards: NDArray[np.float64]
+    terminated: bool
+    truncated: bool
+
+    @property
+    def episode_return(self) -> float:
+        """The undiscounted return, rewards added in step order (what :func:`evaluate` gives)."""
+        total = 0.0
+        for r in self.rewards:
+            total += float(r)
+        return total
+
+    def __len__(self) -> int:
+        return len(self.rewards)
+
+
+def rollout(
+    theta: ArrayLike, env_id: str, reset_seed: int, env_kwargs: dict[str, Any] | None = None
+) -> Trajectory:
+    """Play one episode of the linear policy ``theta`` from ``env.reset(seed=reset_seed)``.
+
+    The same compiled episode as :func:`evaluate`, recording every state, observation,
+    action and reward for inspection.
+    """
+    info = env_info(env_id)
+    params = env_params(info, env_kwargs)
+    arr = as_thetas(theta, policy_dim(env_id), env_id)
+    if arr.shape[0] != 1:
+        raise ValueError(f"theta must be one parameter vector of length {arr.shape[1]}, got shape {np.shape(theta)}")
+    start = info.module.reset_state(check_seed(reset_seed, "reset_seed"))
+    n = info.max_episode_steps
+    states = np.zeros((n + 1, info.state_dim))
+    observations = np.zeros((n + 1, info.obs_dim), dtype=np.float32)
+    actions = np.zeros(n, dtype=np.int64 if info.discrete else np.float64)
+    rewards = np.zeros(n)
+    _, steps, terminated = _rollout.record_episode(
+        arr[0], start, params, n, states, observations, actions, rewards
+    )
+    return Trajectory(
+        states=states[: steps + 1],
+        observations=observations[: steps + 1],
+        actions=actions[:steps],
+        rewards=rewards[:steps],
+        terminated=bool(terminated),
+        truncated=bool(not terminated and steps == n),
+    )

@@ -1,0 +1,167 @@
+"""``fastcem.evaluate`` and ``fastcem.rollout`` against gymnasium episodes and a NumPy oracle."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numba
+import numpy as np
+import pytest
+from naive import balancing_cartpole_thetas, gym_episode, numpy_episode, ordered_affine
+
+import fastcem
+from envs_native import cartpole, max_episode_steps
+from fastcem import _rollout
+
+CONFIGS = [
+    ("CartPole-v0", None),
+    ("CartPole-v1", None),
+    ("CartPole-v1", {"kinematics_integrator": "semi-implicit euler"}),
+    ("CartPole-v1", {"sutton_barto_reward": True}),
+    ("Pendulum-v1", None),
+    ("Pendulum-v1", {"g": 9.81}),
+]
+
+
+def population(env_id: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Random policies (short, uneven episodes) and, for CartPole, balancing ones."""
+    dim = fastcem.policy_dim(env_id)
+    thetas = rng.uniform(size=dim) + np.sqrt(5.0) * rng.standard_normal((n, dim))
+    if env_id.startswith("CartPole"):
+        thetas[: n // 2] = balancing_cartpole_thetas(n // 2, rng)
+    return thetas
+
+
+@pytest.mark.parametrize("env_id, env_kwargs", CONFIGS)
+def test_evaluate_equals_gymnasium_episodes(env_id, env_kwargs, rng):
+    thetas = population(env_id, 16, rng)
+    seeds = rng.integers(0, 2**31, size=len(thetas))
+    truncated_seen = False
+    for theta, seed in zip(thetas, seeds):
+        expected, steps, terminated, truncated = gym_episode(theta, env_id, int(seed), env_kwargs)
+        got = fastcem.evaluate(theta, env_id, reset_seeds=[int(seed)], env_kwargs=env_kwargs)
+        assert got.shape == (1,)
+        assert got[0] == expected, (theta, seed)
+        traj = fastcem.rollout(theta, env_id, int(seed), env_kwargs=env_kwargs)
+        assert (len(traj), traj.terminated, traj.truncated) == (steps, terminated, truncated)
+        assert traj.episode_return == expected
+        truncated_seen |= truncated
+    # Every configuration must include episodes that run into the TimeLimit.
+    assert truncated_seen
+
+
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "Pendulum-v1"])
+def test_evaluate_matches_numpy_oracle_from_seeded_states(env_id, rng):
+    thetas = population(env_id, 12, rng)
+    episodes = 3
+    got = fastcem.evaluate(thetas, env_id, episodes=episodes, seed=7)
+    # The same start states, drawn as the contract says: default_rng(seed), reset distribution.
+    module = cartpole if env_id.startswith("CartPole") else __import__("envs_native").pendulum
+    states = module.sample_states(np.random.default_rng(7), (len(thetas), episodes))
+    for p, theta in enumerate(thetas):
+        rets = [numpy_episode(theta, env_id, states[p, e], max_episode_steps(env_id)) for e in range(episodes)]
+        total = 0.0
+        for r in rets:
+            total += r
+        assert got[p] == total / episodes
+    # ... and init_states with those states gives the same bits.
+    assert fastcem.evaluate(thetas, env_id, episodes=episodes, init_states=states).tobytes() == got.tobytes()
+
+
+def test_shared_init_states_equal_reset_seeds(rng):
+    thetas = population("CartPole-v1", 20, rng)
+    seeds = [3, 1, 4]
+    states = np.stack([cartpole.reset_state(s) for s in seeds])
+    a = fastcem.evaluate(thetas, "CartPole-v1", episodes=3, reset_seeds=seeds)
+    b = fastcem.evaluate(thetas, "CartPole-v1", episodes=3, init_states=states)
+    assert a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("env_id", ["CartPole-v1", "Pendulum-v1"])
+def test_same_bits_for_any_thread_count_and_block(env_id, rng):
+    thetas = population(env_id, 1000, rng)
+    one = fastcem.evaluate(thetas, env_id, episodes=2, seed=11, num_threads=1)
+    two = fastcem.evaluate(thetas, env_id, episodes=2, seed=11, num_threads=2)
+    assert one.tobytes() == two.tobytes()
+    # Lane and block scheduling do not enter the arithmetic either.
+    info = __import__("envs_native").env_info(env_id)
+    starts = info.module.sample_states(np.random.default_rng(11), (1000, 2))
+    params = info.module.default_params()
+    for block in (1, 7, 2000):
+        out = np.empty(1000)
+        _rollout.evaluate_population(thetas, starts, params, info.max_episode_steps, block, out)
+        assert out.tobytes() == one.tobytes()
+
+
+def test_same_bits_across_processes(rng):
+    code = (
+        "import numpy as np, fastcem;"
+        "t = np.random.default_rng(5).normal(size=(300, 10));"
+        "print(fastcem.evaluate(t, 'CartPole-v1', seed=9, episodes=2).tobytes().hex())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    here = fastcem.evaluate(np.random.default_rng(5).normal(size=(300, 10)), "CartPole-v1", seed=9, episodes=2)
+    assert out == here.tobytes().hex()
+
+
+def test_num_threads_is_restored():
+    before = numba.get_num_threads()
+    fastcem.evaluate(np.zeros(10), "CartPole-v1", seed=0, num_threads=1)
+    assert numba.get_num_threads() == before
+
+
+def test_seed_draws_independent_states_per_candidate_and_episode():
+    thetas = np.tile(balancing_cartpole_thetas(1, np.random.default_rng(0)), (64, 1))
+    pend = np.zeros((64, 4))
+    # Identical policies score differently only because their start states differ.
+    assert len(np.unique(fastcem.evaluate(pend, "Pendulum-v1", seed=3))) == 64
+    assert fastcem.evaluate(thetas, "CartPole-v1", seed=3).tobytes() == fastcem.evaluate(thetas, "CartPole-v1", seed=3).tobytes()
+
+
+def test_input_forms_are_converted(rng):
+    theta = population("CartPole-v1", 4, rng)
+    ref = fastcem.evaluate(theta, "CartPole-v1", reset_seeds=[2])
+    as_f32 = theta.astype(np.float32)
+    assert fastcem.evaluate(as_f32, "CartPole-v1", reset_seeds=[2]).tobytes() == fastcem.evaluate(
+        as_f32.astype(np.float64), "CartPole-v1", reset_seeds=[2]).tobytes()
+    fortran = np.asfortranarray(theta)
+    strided = np.repeat(theta, 2, axis=0)[::2]
+    for form in (fortran, strided, theta.tolist()):
+        assert fastcem.evaluate(form, "CartPole-v1", reset_seeds=[2]).tobytes() == ref.tobytes()
+    ints = np.round(theta).astype(np.int32)
+    assert fastcem.evaluate(ints, "CartPole-v1", reset_seeds=[2]).tobytes() == fastcem.evaluate(
+        ints.astype(np.float64), "CartPole-v1", reset_seeds=[2]).tobytes()
+    assert fastcem.evaluate(np.empty((0, 10)), "CartPole-v1", seed=0).shape == (0,)
+
+
+def test_rollout_records_the_episode():
+    theta = balancing_cartpole_thetas(1, np.random.default_rng(1))[0]
+    traj = fastcem.rollout(theta, "CartPole-v1", 5)
+    assert traj.truncated and not traj.terminated and len(traj) == 500
+    assert traj.states.shape == (501, 4) and traj.observations.shape == (501, 4)
+    assert traj.states[0].tobytes() == cartpole.reset_state(5).tobytes()
+    assert traj.observations.dtype == np.float32
+    assert traj.observations.tobytes() == traj.states.astype(np.float32).tobytes()
+    params = cartpole.default_params()
+    for t in range(len(traj)):
+        nxt, reward, _ = cartpole.step(traj.states[t], int(traj.actions[t]), params)
+        assert nxt.tobytes() == traj.states[t + 1].tobytes()
+        assert reward == traj.rewards[t]
+
+
+def test_blas_matmul_may_differ_from_the_documented_order(rng):
+    """Why the affine map's order is documented: numpy's ``obs @ W + b`` goes to BLAS, which may
+    fuse multiply-adds and sum in another order, so it can differ in the last bit."""
+    obs = rng.standard_normal((20_000, 4)).astype(np.float32)
+    theta = rng.standard_normal(10)
+    W, b = theta[:8].reshape(4, 2), theta[8:]
+    differs = 0
+    for o in obs:
+        ordered = ordered_affine(theta, o, 2)
+        compiled = [_rollout.affine(theta[None, :], 0, tuple(o), j, 2) for j in range(2)]
+        assert compiled == ordered  # the compiled map is the documented order, always
+        differs += (o.astype(np.float64) @ W + b).tolist() != ordered
+    if differs == 0:
+        pytest.skip("this numpy/BLAS build computed obs @ W + b in the documented order")
+    assert differs > 0
