@@ -219,23 +219,23 @@ def _play_jobs(
     num_episodes = init_states.shape[1]
     shared = init_states.shape[0] == 1
     lanes = min(LANES, stop - first)
+    # Per lane: its job, candidate and episode (kept, not recomputed: an integer division per
+    # step costs more than the stores), return and steps so far, and state.
     lane_job = np.empty(lanes, dtype=np.int64)
+    lane_cand = np.empty(lanes, dtype=np.int64)
+    lane_ep = np.empty(lanes, dtype=np.int64)
     lane_ret = np.zeros(lanes)
     lane_steps = np.zeros(lanes, dtype=np.int64)
     lane_state = np.empty((lanes, init_states.shape[2]))
-    next_job = first
     for k in range(lanes):
-        lane_job[k] = next_job
-        next_job += 1
-        p = lane_job[k] // num_episodes
-        lane_state[k, :] = init_states[0 if shared else p, lane_job[k] % num_episodes]
+        _start_job(k, first + k, num_episodes, shared, init_states, lane_job, lane_cand, lane_ep, lane_state)
+    next_job = first + lanes
     active = lanes
     while active > 0:
         for k in range(lanes):
-            job = lane_job[k]
-            if job < 0:
+            if lane_job[k] < 0:
                 continue
-            p = job // num_episodes
+            p = lane_cand[k]
             state = state_from_row(lane_state[k], params)
             obs = env_observe(state, params)
             action = policy_action(thetas, p, obs, params)
@@ -243,19 +243,38 @@ def _play_jobs(
             lane_ret[k] += reward
             lane_steps[k] += 1
             if terminated or lane_steps[k] == max_steps:
-                returns[p, job % num_episodes] = lane_ret[k]
+                returns[p, lane_ep[k]] = lane_ret[k]
                 lane_ret[k] = 0.0
                 lane_steps[k] = 0
                 if next_job < stop:
-                    lane_job[k] = next_job
-                    q = 0 if shared else next_job // num_episodes
-                    lane_state[k, :] = init_states[q, next_job % num_episodes]
+                    _start_job(k, next_job, num_episodes, shared, init_states, lane_job, lane_cand, lane_ep, lane_state)
                     next_job += 1
                 else:
                     lane_job[k] = -1
                     active -= 1
             else:
                 _store(lane_state[k], state)
+
+
+@jit
+def _start_job(
+    k: int,
+    job: int,
+    num_episodes: int,
+    shared: bool,
+    init_states: np.ndarray,
+    lane_job: np.ndarray,
+    lane_cand: np.ndarray,
+    lane_ep: np.ndarray,
+    lane_state: np.ndarray,
+) -> None:
+    """Put job ``job`` (candidate ``job // E``, episode ``job % E``) in lane ``k``."""
+    p = job // num_episodes
+    e = job - p * num_episodes
+    lane_job[k] = job
+    lane_cand[k] = p
+    lane_ep[k] = e
+    lane_state[k, :] = init_states[0 if shared else p, e]
 
 
 @jit(parallel=True)
