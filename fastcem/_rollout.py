@@ -1,10 +1,9 @@
 """Compiled rollouts of linear policies on the native envs.
 
-One generic episode loop serves every env: the env is chosen at compile time from the
-type of its params (``cartpole.Params`` or ``pendulum.Params``) through ``@overload``, so the
-loop is specialised per env without passing functions as arguments (which would defeat
-numba's cache).  The state is a tuple of floats, which LLVM keeps in registers; nothing is
-allocated per step.
+The same loops serve every env: the env is chosen at compile time from the type of its
+params (``cartpole.Params`` or ``pendulum.Params``) through ``@overload``, so they are
+specialised per env without passing functions as arguments (which would defeat numba's
+cache).  A step works on a tuple of floats; nothing is allocated per step.
 
 The linear policy acts on the float32 observation a gymnasium user sees.  Its affine map
 is evaluated in float64 in one fixed order, ``y_j = b_j + (((o_0 W_0j + o_1 W_1j) + o_2 W_2j)
@@ -146,55 +145,8 @@ def _ol_policy_action(thetas, p, obs, params):  # noqa: ANN
 # Episodes stepped side by side per thread.  One CartPole step is a chain of ~90 cycles of
 # latency (observation -> action -> two dependent divisions -> next state), so a single
 # episode leaves most of a core idle; independent lanes let out-of-order execution overlap
-# their chains.  Each lane's arithmetic is exactly the single-episode loop's.
+# their chains.  Each lane's arithmetic is exactly that of ``record_episode``.
 LANES = 8
-
-
-@jit
-def episode(
-    thetas: np.ndarray,
-    p: int,
-    state: Any,
-    params: Any,
-    max_steps: int,
-    rec_states: Any,
-    rec_obs: Any,
-    rec_actions: Any,
-    rec_rewards: Any,
-) -> tuple[float, int, bool]:
-    """Play one episode of policy ``thetas[p]`` from ``state``: ``(return, steps, terminated)``.
-
-    The return is the undiscounted sum of rewards, added in step order.  The episode stops
-    at termination or after ``max_steps`` (gymnasium's TimeLimit).  ``rec_*`` are None (numba
-    prunes the recording away at compile time), or arrays of ``max_steps + 1`` rows for
-    states and observations and ``max_steps`` for the rest.
-    """
-    ret = 0.0
-    terminated = False
-    t = 0
-    while t < max_steps:
-        obs = env_observe(state, params)
-        action = policy_action(thetas, p, obs, params)
-        if rec_states is not None:
-            for i in range(len(state)):
-                rec_states[t, i] = state[i]
-            for i in range(len(obs)):
-                rec_obs[t, i] = obs[i]
-            rec_actions[t] = action
-        state, reward, terminated = env_step(state, action, params)
-        if rec_states is not None:
-            rec_rewards[t] = reward
-        ret += reward
-        t += 1
-        if terminated:
-            break
-    if rec_states is not None:
-        obs = env_observe(state, params)
-        for i in range(len(state)):
-            rec_states[t, i] = state[i]
-        for i in range(len(obs)):
-            rec_obs[t, i] = obs[i]
-    return ret, t, terminated
 
 
 @jit
@@ -320,9 +272,30 @@ def record_episode(
     actions: np.ndarray,
     rewards: np.ndarray,
 ) -> tuple[float, int, bool]:
-    """:func:`episode` of the policy ``theta`` (1-D) with every step written to the arrays."""
+    """Play one episode of the policy ``theta`` (1-D), writing every step to the arrays.
+
+    ``states`` and ``observations`` have ``max_steps + 1`` rows (the last is the final
+    state), ``actions`` and ``rewards`` ``max_steps``.  Returns ``(return, steps,
+    terminated)``; the step arithmetic is that of the population kernel's lanes.
+    """
+    thetas = theta.reshape(1, -1)
     state = state_from_row(init_state, params)
-    return episode(theta.reshape(1, -1), 0, state, params, max_steps, states, observations, actions, rewards)
+    ret = 0.0
+    terminated = False
+    t = 0
+    while t < max_steps and not terminated:
+        obs = env_observe(state, params)
+        action = policy_action(thetas, 0, obs, params)
+        _store(states[t], state)
+        _store(observations[t], obs)
+        actions[t] = action
+        state, reward, terminated = env_step(state, action, params)
+        rewards[t] = reward
+        ret += reward
+        t += 1
+    _store(states[t], state)
+    _store(observations[t], env_observe(state, params))
+    return ret, t, terminated
 
 
 def block_size(num_jobs: int, num_threads: int) -> int:
