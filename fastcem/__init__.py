@@ -1,14 +1,31 @@
 """fastcem: the Cross-Entropy Method for control, compiled and parallel, exact to gymnasium.
 
-Returns are always maximised.  See ``evaluate`` for population evaluation of linear policies
-on the native CartPole and Pendulum kernels (``envs_native``).
+Returns are always maximised.  ``evaluate`` scores a population of linear policies on the
+native CartPole and Pendulum kernels (``envs_native``); ``CEM`` is the ask/tell optimizer and
+``train`` the seed's whole experiment; ``elite_indices`` the compiled elite selection.
 """
 
 from __future__ import annotations
 
 from envs_native import ENV_IDS, max_episode_steps
 
+from .cem import CEM
 from .evaluation import Trajectory, evaluate, policy_dim, rollout
+from .selection import elite_indices
+from .training import EpochStats, TrainResult, load_result, train
 
-__all__ = ["ENV_IDS", "Trajectory", "evaluate", "max_episode_steps", "policy_dim", "rollout"]
+__all__ = [
+    "CEM",
+    "ENV_IDS",
+    "EpochStats",
+    "TrainResult",
+    "Trajectory",
+    "elite_indices",
+    "evaluate",
+    "load_result",
+    "max_episode_steps",
+    "policy_dim",
+    "rollout",
+    "train",
+]
 __version__ = "0.1.0"

@@ -302,3 +302,11 @@ def block_size(num_jobs: int, num_threads: int) -> int:
     """Episodes per block: about eight blocks per thread, so that a thread whose episodes end
     early takes more blocks, and at least ``LANES``."""
     return max(LANES, -(-num_jobs // (8 * num_threads)))
+
+
+@jit
+def linear_action(theta: np.ndarray, obs: np.ndarray, params: Any) -> Any:
+    """The action of the linear policy ``theta`` (1-D) for one observation array: the same
+    compiled arithmetic as the rollouts, for driving an env from Python (a real gymnasium
+    env in :mod:`fastcem._gym`)."""
+    return policy_action(theta.reshape(1, -1), 0, obs, params)

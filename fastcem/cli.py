@@ -1,19 +1,31 @@
 """The ``fastcem`` command line (also ``python -m fastcem``).
 
-For now one job, ``fastcem demo``: evaluate a population of linear policies on a native env
-and print how fast and how well it went.  User errors exit with status 2 and one line.
+``fastcem cartpole`` and ``fastcem pendulum`` rerun the seed's experiments (its ``cem.py
+cartpole --epochs 8 --batch_size 4096`` and ``cem.py pendulum --epochs 15``): one line per epoch
+in the seed's format, the wall time, then the three best policies scored on fresh episodes in
+real gymnasium.  ``fastcem demo`` times one population evaluation.  User errors exit with
+status 2 and one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+import numba
 import numpy as np
 
-from . import ENV_IDS, evaluate, max_episode_steps, policy_dim
+from . import CEM, ENV_IDS, elite_indices, evaluate, max_episode_steps, policy_dim
+from ._gym import check_video_support, gym_returns, record_video, sequential_mean
+from .plotting import check_plot_support, plot_history
+from .training import EpochStats, TrainResult, check_result_path, seed_sequence, train
+
+# The seed's number of best thetas scored after training.
+NUM_BEST = 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -22,46 +34,183 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+class UserError(Exception):
+    """A problem with what the user asked for: reported in one line, exit status 2."""
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
-    return value
+def _number(kind: Callable[[str], float], description: str, ok: Callable[[float], bool]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {description}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {description}, got {text}")
+        return value
+
+    return parse
+
+
+_positive_int = _number(int, "a positive integer", lambda v: v >= 1)
+_seed = _number(int, "a non-negative integer", lambda v: v >= 0)
+_population = _number(int, "an integer >= 2", lambda v: v >= 2)
+_fraction = _number(float, "a number in (0, 1]", lambda v: 0 < v <= 1)
+_non_negative = _number(float, "a finite number >= 0", lambda v: math.isfinite(v) and v >= 0)
+_positive = _number(float, "a finite number > 0", lambda v: math.isfinite(v) and v > 0)
+
+
+def _add_threads(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--num-threads", "--num_process", dest="num_threads", type=_positive_int, default=None,
+                        help="threads (default: all; the seed's --num_process is accepted)")
+
+
+def _add_experiment(sub: argparse._SubParsersAction, name: str, env_ids: tuple[str, ...], epochs: int) -> None:
+    p = sub.add_parser(name, help=f"the seed's {name} experiment: CEM over linear policies on {env_ids[0]}")
+    p.add_argument("--env", default=env_ids[0], choices=env_ids, help="env id (default %(default)s)")
+    p.add_argument("--epochs", type=_positive_int, default=epochs, help="epochs (default %(default)s)")
+    p.add_argument("--batch-size", "--batch_size", dest="batch_size", type=_population, default=4096,
+                   help="candidates per epoch (default %(default)s)")
+    p.add_argument("--elite-frac", "--elite_frac", dest="elite_frac", type=_fraction, default=0.2,
+                   help="fraction kept as elites (default %(default)s)")
+    p.add_argument("--extra-std", "--extra_std", dest="extra_std", type=_non_negative, default=2.0,
+                   help="extra exploration std at epoch 0 (default %(default)s)")
+    p.add_argument("--extra-decay-time", "--extra_decay_time", dest="extra_decay_time", type=_positive, default=10.0,
+                   help="epochs over which the extra noise decays to 0 (default %(default)g)")
+    p.add_argument("--episodes", type=_positive_int, default=1, help="episodes per candidate (default %(default)s)")
+    p.add_argument("--seed", type=_seed, default=None, help="random seed (default: fresh, and printed)")
+    _add_threads(p)
+    p.add_argument("--eval-episodes", type=_positive_int, default=10,
+                   help="fresh gymnasium episodes scoring each of the best thetas at the end (default %(default)s)")
+    p.add_argument("--plot", metavar="PATH", help="write the history plot (png, pdf, svg; needs matplotlib)")
+    p.add_argument("--out", metavar="PATH", help="save mean, std, best theta and history (.npz or .json)")
+    p.add_argument("--record-video", metavar="DIR", help="record the best policy with gymnasium's RecordVideo")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="fastcem", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    demo = sub.add_parser("demo", help="evaluate a random population of linear policies")
+    _add_experiment(sub, "cartpole", ("CartPole-v1", "CartPole-v0"), 8)
+    _add_experiment(sub, "pendulum", ("Pendulum-v1",), 15)
+    demo = sub.add_parser("demo", help="time one evaluation of a random population of linear policies")
     demo.add_argument("--env", default="CartPole-v1", choices=ENV_IDS, help="env id (default %(default)s)")
     demo.add_argument("--population", type=_positive_int, default=4096, help="candidates (default %(default)s)")
     demo.add_argument("--episodes", type=_positive_int, default=1, help="episodes per candidate (default %(default)s)")
     demo.add_argument("--seed", type=_seed, default=0, help="random seed (default %(default)s)")
-    demo.add_argument("--num-threads", type=_positive_int, default=None, help="threads (default: all)")
+    _add_threads(demo)
     return parser
 
 
+def _threads(requested: int | None) -> int | None:
+    """The thread count to use: more than numba has (the seed's ``--num_process 6`` on a
+    smaller machine) runs with all of them, and says so."""
+    available = numba.config.NUMBA_NUM_THREADS
+    if requested is not None and requested > available:
+        print(f"fastcem: note: {requested} threads requested, {available} available; using {available}", file=sys.stderr)
+        return available
+    return requested
+
+
+def _check_output_path(path: str, flag: str) -> None:
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise UserError(f"{flag}: directory {parent!r} does not exist")
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Everything the outputs need, checked before a possibly long run."""
+    try:
+        if args.out is not None:
+            check_result_path(args.out)
+            _check_output_path(args.out, "--out")
+        if args.plot is not None:
+            check_plot_support()
+            _check_output_path(args.plot, "--plot")
+        if args.record_video is not None:
+            check_video_support()
+    except (ImportError, ValueError) as exc:
+        raise UserError(str(exc)) from None
+
+
+def _progress(total: int) -> object:
+    """A progress bar on stderr for runs that last more than two seconds, when it is a terminal."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="epoch", delay=2.0, disable=not sys.stderr.isatty(), leave=False)
+
+
+def _experiment(args: argparse.Namespace) -> int:
+    _check_outputs(args)
+    env_id = args.env
+    # The optimizer's own checks (an elite count that rounds to 0), before anything is printed.
+    CEM(policy_dim(env_id), population=args.batch_size, elite_frac=args.elite_frac,
+        extra_std=args.extra_std, extra_decay_time=args.extra_decay_time)
+    num_threads = _threads(args.num_threads)
+    seeds = seed_sequence(args.seed)
+    # Compile, or load from numba's cache, before the clock starts.
+    start = time.perf_counter()
+    evaluate(np.zeros((2, policy_dim(env_id))), env_id, seed=0, num_threads=num_threads)
+    elite_indices(np.zeros(2), 1)
+    load_seconds = time.perf_counter() - start
+
+    total = args.epochs * args.batch_size * args.episodes
+    print(f"expt of {total} total episodes on {env_id} ({args.epochs} epochs x {args.batch_size} candidates x "
+          f"{args.episodes} episode{'s' if args.episodes > 1 else ''}), seed {seeds.entropy}")
+    bar = _progress(args.epochs)
+    with bar:  # type: ignore[attr-defined]
+
+        def report(s: EpochStats) -> None:
+            bar.write(f"epoch {s.epoch} - {s.avg_rew:2.1f} {s.std_rew:2.1f} pop - "  # type: ignore[attr-defined]
+                      f"{s.avg_elites:2.1f} {s.std_elites:2.1f} elites", file=sys.stdout)
+            bar.update()  # type: ignore[attr-defined]
+
+        result = train(
+            env_id, epochs=args.epochs, batch_size=args.batch_size, elite_frac=args.elite_frac,
+            extra_std=args.extra_std, extra_decay_time=args.extra_decay_time, episodes=args.episodes,
+            seed=seeds, num_threads=num_threads, callback=report,
+        )
+    print(f"expt took {result.wall_time:.3f} seconds ({result.episodes / result.wall_time:,.0f} episodes/s; "
+          f"loading the compiled kernels took {load_seconds:.2f} s before)")
+    _write_outputs(args, result)
+    return _score(args, result, seeds)
+
+
+def _write_outputs(args: argparse.Namespace, result: TrainResult) -> None:
+    if args.out is not None:
+        result.save(args.out)
+        print(f"wrote {args.out}")
+    if args.plot is not None:
+        plot_history(result.history, args.plot, env_id=result.env_id, episodes=result.episodes, seconds=result.wall_time)
+        print(f"wrote {args.plot}")
+
+
+def _score(args: argparse.Namespace, result: TrainResult, seeds: np.random.SeedSequence) -> int:
+    """Score the best thetas in real gymnasium on fresh reset seeds, as the seed did with its
+    Monitor, and check that the native kernels give the same returns."""
+    best = result.elites[:NUM_BEST]
+    reset_seeds = np.random.default_rng(seeds.spawn(1)[0]).integers(2**31, size=args.eval_episodes)
+    n = args.eval_episodes
+    print(f"epochs done - evaluating {len(best)} best thetas on {n} fresh gymnasium episode{'s' if n > 1 else ''} each")
+    scores = [sequential_mean(gym_returns(theta, result.env_id, reset_seeds)) for theta in best]
+    print(f"best rewards - [{', '.join(f'{s:.1f}' for s in scores)}] mean across {n} episode{'s' if n > 1 else ''} each")
+    native = evaluate(best, result.env_id, episodes=n, reset_seeds=reset_seeds)
+    if native.tolist() != scores:
+        print(f"fastcem: error: the native kernels gave {native.tolist()}, gymnasium {scores}", file=sys.stderr)
+        return 1
+    if args.record_video is not None:
+        ret = record_video(best[0], result.env_id, args.record_video, int(reset_seeds[0]))
+        print(f"recorded the best theta (return {ret:.1f}) to {args.record_video}")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
+    num_threads = _threads(args.num_threads)
     rng = np.random.default_rng(args.seed)
     # The seed's epoch-0 distribution: mean U(0, 1), std sqrt(1 + extra_std**2) = sqrt(5).
     dim = policy_dim(args.env)
     thetas = rng.uniform(size=dim) + np.sqrt(5.0) * rng.standard_normal((args.population, dim))
-    evaluate(thetas[:2], args.env, seed=args.seed, num_threads=args.num_threads)  # compile or load
+    evaluate(thetas[:2], args.env, seed=args.seed, num_threads=num_threads)  # compile or load
     start = time.perf_counter()
-    returns = evaluate(thetas, args.env, episodes=args.episodes, seed=args.seed, num_threads=args.num_threads)
+    returns = evaluate(thetas, args.env, episodes=args.episodes, seed=args.seed, num_threads=num_threads)
     seconds = time.perf_counter() - start
     episodes = args.population * args.episodes
     print(f"{args.env}: {args.population} linear policies x {args.episodes} episode(s), "
@@ -75,12 +224,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args(["demo", *(argv or [])])
+        parser.print_help()
+        return 0
     try:
-        return _demo(args)
-    except (ValueError, TypeError) as exc:
+        return _demo(args) if args.command == "demo" else _experiment(args)
+    except (UserError, ValueError, TypeError) as exc:
         print(f"fastcem: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"fastcem: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("fastcem: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

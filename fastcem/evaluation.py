@@ -66,7 +66,10 @@ def _start_states(
             )
         check_finite(arr, "init_states")
         return arr
-    rng = np.random.default_rng(None if seed is None else check_seed(seed))
+    if isinstance(seed, np.random.Generator):
+        rng = seed
+    else:
+        rng = np.random.default_rng(None if seed is None else check_seed(seed))
     return info.module.sample_states(rng, (num_candidates, episodes))
 
 
@@ -75,7 +78,7 @@ def evaluate(
     env_id: str,
     *,
     episodes: int = 1,
-    seed: int | None = None,
+    seed: int | np.random.Generator | None = None,
     reset_seeds: ArrayLike | None = None,
     init_states: ArrayLike | None = None,
     num_threads: int | None = None,
@@ -90,9 +93,10 @@ def evaluate(
     env_id : {"CartPole-v0", "CartPole-v1", "Pendulum-v1"}
     episodes : int
         Episodes per candidate; the result is their mean return.
-    seed : int, optional
+    seed : int or numpy.random.Generator, optional
         Start states drawn from ``np.random.default_rng(seed)`` with gymnasium's reset
-        distribution, independently for every candidate and episode.
+        distribution, independently for every candidate and episode.  A ``Generator`` is
+        drawn from directly (and advanced), so a loop can pass one generator every epoch.
     reset_seeds : sequence of int, shape (episodes,), optional
         Every candidate plays the same episodes; episode ``e`` starts exactly where
         gymnasium's ``env.reset(seed=reset_seeds[e])`` does.

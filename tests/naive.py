@@ -10,6 +10,7 @@ Both apply the policy with the documented summation order, in Python floats.
 
 from __future__ import annotations
 
+import heapq
 import math
 
 import gymnasium as gym
@@ -106,3 +107,41 @@ def balancing_cartpole_thetas(n: int, rng: np.random.Generator) -> np.ndarray:
     theta = np.zeros((n, 10))
     theta[:, 1::2][:, :4] = [0.1, 0.5, 5.0, 1.0]  # W[:, 1]
     return theta + 0.05 * rng.standard_normal((n, 10))
+
+
+def heapq_elites(rewards: np.ndarray, k: int) -> list[int]:
+    """The seed's ``get_elite_indicies``."""
+    return heapq.nlargest(k, range(len(rewards)), rewards.take)
+
+
+class NaiveCEM:
+    """The seed's CEM loop body written out plainly: heapq elites, mean/std of the elites,
+    ``N(mean, diag(std**2 + extra_cov))`` sampled as mean + z * sqrt(diagonal) from the same
+    generator calls as ``fastcem.CEM`` documents (uniform mean, then one standard_normal
+    block per epoch)."""
+
+    def __init__(self, dim: int, population: int, elite_frac: float, extra_std: float,
+                 extra_decay_time: float, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.population, self.num_elite = population, int(population * elite_frac)
+        self.extra_std, self.extra_decay_time = extra_std, extra_decay_time
+        self.means = rng.uniform(size=dim)
+        self.stds = np.ones(dim)
+        self.epoch = 0
+        self.history: dict[str, list] = {k: [] for k in ("epoch", "avg_rew", "std_rew", "avg_elites", "std_elites")}
+
+    def ask(self) -> np.ndarray:
+        extra_cov = max(1.0 - self.epoch / self.extra_decay_time, 0) * self.extra_std**2
+        cov_diagonal = np.array(self.stds**2) + extra_cov
+        z = self.rng.standard_normal((self.population, len(self.means)))
+        return self.means + z * np.sqrt(cov_diagonal)
+
+    def tell(self, thetas: np.ndarray, rewards: np.ndarray) -> None:
+        indices = heapq_elites(rewards, self.num_elite)
+        elites = thetas[indices]
+        self.means = elites.mean(axis=0)
+        self.stds = elites.std(axis=0)
+        for key, value in (("epoch", self.epoch), ("avg_rew", np.mean(rewards)), ("std_rew", np.std(rewards)),
+                           ("avg_elites", np.mean(rewards[indices])), ("std_elites", np.std(rewards[indices]))):
+            self.history[key].append(value)
+        self.epoch += 1

@@ -1,41 +1,121 @@
-"""The ``fastcem`` command line: it runs, and user errors give one line and a non-zero exit."""
+"""The ``fastcem`` command line: the seed's experiments, their outputs, and user errors that
+give one line and a non-zero exit."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+
+import fastcem
+from fastcem import cli
+
+EPOCH_LINE = re.compile(r"^epoch (\d+) - (-?\d+\.\d) (\d+\.\d) pop - (-?\d+\.\d) (\d+\.\d) elites$")
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "fastcem", *args], capture_output=True, text=True, timeout=300)
 
 
-def test_demo_runs():
-    res = run("demo", "--population", "64", "--seed", "1")
+def test_cartpole_prints_the_seeds_lines_and_scores_in_gymnasium(tmp_path):
+    out = tmp_path / "run.json"
+    res = run("cartpole", "--epochs", "3", "--batch_size", "512", "--seed", "5", "--eval-episodes", "3",
+              "--out", str(out))
     assert res.returncode == 0, res.stderr
-    assert "CartPole-v1: 64 linear policies" in res.stdout
-    assert "episodes/s" in res.stdout
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("expt of 1536 total episodes on CartPole-v1") and lines[0].endswith("seed 5")
+    epochs = [EPOCH_LINE.match(line) for line in lines[1:4]]
+    assert all(epochs), lines[1:4]
+    # The printed statistics are the run's history (the same seed gives the same run).
+    result = fastcem.load_result(out)
+    expected = fastcem.train("CartPole-v1", epochs=3, batch_size=512, seed=5)
+    assert result.mean.tobytes() == expected.mean.tobytes()
+    for m, avg in zip(epochs, expected.history["avg_elites"]):
+        assert m.group(4) == f"{avg:.1f}"
+    assert lines[4].startswith("expt took ") and "seconds" in lines[4]
+    assert lines[-2] == "epochs done - evaluating 3 best thetas on 3 fresh gymnasium episodes each"
+    assert re.fullmatch(r"best rewards - \[\d+\.\d, \d+\.\d, \d+\.\d\] mean across 3 episodes each", lines[-1])
+    assert res.stderr == ""
 
 
-def test_no_command_runs_the_demo():
-    res = run("--help")
-    assert res.returncode == 0 and "demo" in res.stdout
+def test_pendulum_plot_npz_and_video(tmp_path):
+    plot, out, videos = tmp_path / "history.png", tmp_path / "run.npz", tmp_path / "videos"
+    res = run("pendulum", "--epochs", "2", "--batch-size", "128", "--seed", "0", "--eval-episodes", "1",
+              "--plot", str(plot), "--out", str(out), "--record-video", str(videos))
+    assert res.returncode == 0, res.stderr
+    assert sum(bool(EPOCH_LINE.match(line)) for line in res.stdout.splitlines()) == 2
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert fastcem.load_result(out).epochs == 2
+    (video,) = videos.glob("*.mp4")
+    assert video.stat().st_size > 1000
+
+
+def test_num_process_beyond_the_machine_uses_all_threads(capsys):
+    assert cli.main(["demo", "--population", "16", "--num_process", "999"]) == 0
+    assert "999 threads requested" in capsys.readouterr().err
+
+
+def test_bare_command_prints_help(capsys):
+    assert cli.main([]) == 0
+    assert "cartpole" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("missing", ["matplotlib", "moviepy"])
+def test_missing_extra_says_how_to_install_it(monkeypatch, capsys, tmp_path, missing):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == missing else real_find_spec(name, *a))
+    monkeypatch.setitem(sys.modules, "matplotlib", None if missing == "matplotlib" else sys.modules.get("matplotlib"))
+    flag = ["--plot", str(tmp_path / "p.png")] if missing == "matplotlib" else ["--record-video", str(tmp_path)]
+    assert cli.main(["cartpole", "--epochs", "1", *flag]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pip install 'fastcem[" in err[0]
 
 
 @pytest.mark.parametrize("args", [
-    ("demo", "--env", "Acrobot-v1"),
+    ("cartpole", "--env", "Acrobot-v1"),
+    ("pendulum", "--env", "CartPole-v1"),
+    ("cartpole", "--epochs", "0"),
+    ("cartpole", "--batch-size", "1"),
+    ("cartpole", "--batch-size", "4"),  # 0.2 * 4 rounds down to 0 elites
+    ("cartpole", "--elite-frac", "0"),
+    ("cartpole", "--elite-frac", "1.5"),
+    ("cartpole", "--extra-std", "-1"),
+    ("cartpole", "--extra-std", "nan"),
+    ("cartpole", "--extra-decay-time", "0"),
+    ("cartpole", "--seed", "-4"),
+    ("cartpole", "--episodes", "x"),
+    ("cartpole", "--num-threads", "0"),
+    ("cartpole", "--out", "run.pickle"),
+    ("cartpole", "--out", "/no/such/dir/run.npz"),
+    ("cartpole", "--plot", "/no/such/dir/p.png"),
+    ("cartpole", "--bogus"),
     ("demo", "--population", "0"),
-    ("demo", "--seed", "-4"),
-    ("demo", "--episodes", "x"),
-    ("demo", "--num-threads", "999"),
-    ("demo", "--bogus"),
     ("nope",),
 ])
-def test_user_errors_exit_nonzero_with_one_line(args):
-    res = run(*args)
-    assert res.returncode == 2
-    lines = res.stderr.strip().splitlines()
-    assert len(lines) == 1, res.stderr
-    assert "error" in lines[0] and "Traceback" not in res.stderr
+def test_user_errors_exit_2_with_one_line(args, capsys):
+    try:
+        code = cli.main(list(args))
+    except SystemExit as exit_:  # argparse's own errors exit from inside main
+        code = exit_.code
+    assert code == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "error" in lines[0], captured.err
+    assert "Traceback" not in captured.err and captured.out == ""
+
+
+def test_user_error_through_the_console_entry_point():
+    res = run("cartpole", "--elite_frac", "2")
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
+
+
+def test_demo_runs():
+    res = run("demo", "--population", "64", "--seed", "1")
+    assert res.returncode == 0, res.stderr
+    assert "CartPole-v1: 64 linear policies" in res.stdout and "episodes/s" in res.stdout
+    assert np.isfinite(float(re.search(r"mean (-?[\d.]+)", res.stdout).group(1)))
