@@ -95,15 +95,25 @@ def default_params(
 
 
 @jit(inline="always")
-def step_tuple(
-    state: tuple[float, float, float, float], action: int, params: Params
+def trig(state: tuple[float, float, float, float]) -> tuple[float, float]:
+    """``(cos theta, sin theta)``: the step's C-library calls.
+
+    They are kept apart from the rest of the step so that a lockstep rollout can make them
+    for all its lanes first and run everything else as vector code (LLVM cannot vectorize a
+    loop that calls ``sin``); :func:`step_tuple` is the two put together.
+    """
+    return math.cos(state[2]), math.sin(state[2])
+
+
+@jit(inline="always")
+def step_trig(
+    state: tuple[float, float, float, float], action: int, trig: tuple[float, float], params: Params
 ) -> tuple[tuple[float, float, float, float], float, bool]:
-    """One step from a state tuple: ``(next_state, reward, terminated)``."""
+    """One step from a state tuple given its :func:`trig`: ``(next_state, reward, terminated)``."""
     x, x_dot, theta, theta_dot = state
+    costheta, sintheta = trig
     p = params
     force = p.force_mag if action == 1 else -p.force_mag
-    costheta = math.cos(theta)
-    sintheta = math.sin(theta)
     temp = (force + p.polemass_length * (theta_dot * theta_dot) * sintheta) / p.total_mass
     thetaacc = (p.gravity * sintheta - costheta * temp) / (
         p.length * (4.0 / 3.0 - p.masspole * (costheta * costheta) / p.total_mass)
@@ -119,11 +129,12 @@ def step_tuple(
         x_dot = x_dot + p.tau * xacc
         theta = theta + p.tau * theta_dot
         theta_dot = theta_dot + p.tau * thetaacc
+    # Non-short-circuit ``|``: four compares and no branches, so lanes vectorize.
     terminated = (
-        x < -p.x_threshold
-        or x > p.x_threshold
-        or theta < -p.theta_threshold_radians
-        or theta > p.theta_threshold_radians
+        (x < -p.x_threshold)
+        | (x > p.x_threshold)
+        | (theta < -p.theta_threshold_radians)
+        | (theta > p.theta_threshold_radians)
     )
     # The reward of a step that has not been taken past termination: gymnasium's
     # ``steps_beyond_terminated is None`` branch.  Rollouts stop at termination.
@@ -135,14 +146,28 @@ def step_tuple(
 
 
 @jit(inline="always")
-def observe_tuple(state: tuple[float, float, float, float]) -> tuple[np.float32, ...]:
-    """The float32 observation of a state tuple."""
+def step_tuple(
+    state: tuple[float, float, float, float], action: int, params: Params
+) -> tuple[tuple[float, float, float, float], float, bool]:
+    """One step from a state tuple: ``(next_state, reward, terminated)``."""
+    return step_trig(state, action, trig(state), params)
+
+
+@jit(inline="always")
+def observe_trig(state: tuple[float, float, float, float], trig: tuple[float, float]) -> tuple[np.float32, ...]:
+    """The float32 observation of a state tuple (CartPole's needs no :func:`trig`)."""
     return (
         np.float32(state[0]),
         np.float32(state[1]),
         np.float32(state[2]),
         np.float32(state[3]),
     )
+
+
+@jit(inline="always")
+def observe_tuple(state: tuple[float, float, float, float]) -> tuple[np.float32, ...]:
+    """The float32 observation of a state tuple."""
+    return observe_trig(state, (0.0, 0.0))
 
 
 @jit

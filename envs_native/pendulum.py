@@ -102,24 +102,49 @@ def angle_normalize(x: float) -> float:
 
 
 @jit(inline="always")
-def step_tuple(
-    state: tuple[float, float], action: float, params: Params
+def trig(state: tuple[float, float]) -> tuple[float, float]:
+    """``(cos theta, sin theta)``: the C-library calls that the observation and the step share.
+
+    Kept apart so that a lockstep rollout can make them for all its lanes first (see
+    ``envs_native.cartpole.trig``); :func:`step_tuple` and :func:`observe_tuple` call it.
+    """
+    return math.cos(state[0]), math.sin(state[0])
+
+
+@jit(inline="always")
+def step_trig(
+    state: tuple[float, float], action: float, trig: tuple[float, float], params: Params
 ) -> tuple[tuple[float, float], float, bool]:
-    """One step from a state tuple: ``(next_state, reward, terminated)``; never terminates."""
+    """One step from a state tuple given its :func:`trig`: ``(next_state, reward,
+    terminated)``; never terminates."""
     th, thdot = state
     p = params
     u = _clip(action, -p.max_torque, p.max_torque)
     costs = pow2(angle_normalize(th)) + 0.1 * pow2(thdot) + 0.001 * pow2(u)
-    newthdot = thdot + (p.gravity_coef * math.sin(th) + p.torque_coef * u) * p.dt
+    newthdot = thdot + (p.gravity_coef * trig[1] + p.torque_coef * u) * p.dt
     newthdot = _clip(newthdot, -p.max_speed, p.max_speed)
     newth = th + newthdot * p.dt
     return (newth, newthdot), -costs, False
 
 
 @jit(inline="always")
+def step_tuple(
+    state: tuple[float, float], action: float, params: Params
+) -> tuple[tuple[float, float], float, bool]:
+    """One step from a state tuple: ``(next_state, reward, terminated)``; never terminates."""
+    return step_trig(state, action, trig(state), params)
+
+
+@jit(inline="always")
+def observe_trig(state: tuple[float, float], trig: tuple[float, float]) -> tuple[np.float32, ...]:
+    """The float32 observation ``(cos theta, sin theta, theta_dot)`` given :func:`trig`."""
+    return (np.float32(trig[0]), np.float32(trig[1]), np.float32(state[1]))
+
+
+@jit(inline="always")
 def observe_tuple(state: tuple[float, float]) -> tuple[np.float32, ...]:
     """The float32 observation ``(cos theta, sin theta, theta_dot)`` of a state tuple."""
-    return (np.float32(math.cos(state[0])), np.float32(math.sin(state[0])), np.float32(state[1]))
+    return observe_trig(state, trig(state))
 
 
 @jit

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 from numba import prange, types
-from numba.extending import overload
+from numba.core import cgutils
+from numba.extending import intrinsic, overload
 
 from envs_native import cartpole, pendulum
 from envs_native._jit import JIT_OPTIONS, jit
@@ -40,193 +41,290 @@ def _env_of(params: types.Type) -> Any:
 # --- env dispatch: Python stubs, given bodies for each params type by @overload ---------
 
 
-def env_step(state: Any, action: Any, params: Any) -> Any:  # pragma: no cover - compiled only
-    """``(next_state, reward, terminated)`` of the env that ``params`` belongs to."""
+def env_trig(state: Any, params: Any) -> Any:  # pragma: no cover - compiled only
+    """The env's C-library calls for ``state`` (``cos``/``sin`` of the angle)."""
     raise NotImplementedError
 
 
-def env_observe(state: Any, params: Any) -> Any:  # pragma: no cover - compiled only
-    """The float32 observation tuple of ``state``."""
+def env_step(state: Any, action: Any, trig: Any, params: Any) -> Any:  # pragma: no cover - compiled only
+    """``(next_state, reward, terminated)`` of the env that ``params`` belongs to, given ``env_trig(state)``."""
     raise NotImplementedError
 
 
-def state_from_row(row: Any, params: Any) -> Any:  # pragma: no cover - compiled only
-    """The state tuple held in a float64 array row."""
+def env_observe(state: Any, trig: Any, params: Any) -> Any:  # pragma: no cover - compiled only
+    """The float32 observation tuple of ``state``, given ``env_trig(state)``."""
     raise NotImplementedError
 
 
-def policy_action(thetas: Any, p: Any, obs: Any, params: Any) -> Any:  # pragma: no cover
-    """Action of the seed's linear policy ``thetas[p]``: argmax for discrete envs, clipped torque for Pendulum."""
+def state_of(states: Any, k: Any, params: Any) -> Any:  # pragma: no cover - compiled only
+    """The state tuple held in column ``k`` of a ``(state_dim, lanes)`` array."""
     raise NotImplementedError
+
+
+def policy_action(weights: Any, k: Any, obs: Any, params: Any) -> Any:  # pragma: no cover
+    """Action of the seed's linear policy in column ``k`` of ``weights``: argmax for discrete
+    envs, clipped torque for Pendulum."""
+    raise NotImplementedError
+
+
+@overload(env_trig, jit_options=_OVERLOAD_OPTIONS, inline="always")
+def _ol_env_trig(state, params):  # noqa: ANN
+    env = _env_of(params)
+    if env is None:
+        return None
+    trig = env.trig
+    return lambda state, params: trig(state)
 
 
 @overload(env_step, jit_options=_OVERLOAD_OPTIONS, inline="always")
-def _ol_env_step(state, action, params):  # noqa: ANN
+def _ol_env_step(state, action, trig, params):  # noqa: ANN
     env = _env_of(params)
     if env is None:
         return None
-    step_tuple = env.step_tuple
-    return lambda state, action, params: step_tuple(state, action, params)
+    step_trig = env.step_trig
+    return lambda state, action, trig, params: step_trig(state, action, trig, params)
 
 
 @overload(env_observe, jit_options=_OVERLOAD_OPTIONS, inline="always")
-def _ol_env_observe(state, params):  # noqa: ANN
+def _ol_env_observe(state, trig, params):  # noqa: ANN
     env = _env_of(params)
     if env is None:
         return None
-    observe_tuple = env.observe_tuple
-    return lambda state, params: observe_tuple(state)
+    observe_trig = env.observe_trig
+    return lambda state, trig, params: observe_trig(state, trig)
 
 
-@overload(state_from_row, jit_options=_OVERLOAD_OPTIONS)
-def _ol_state_from_row(row, params):  # noqa: ANN
+@overload(state_of, jit_options=_OVERLOAD_OPTIONS, inline="always")
+def _ol_state_of(states, k, params):  # noqa: ANN
     env = _env_of(params)
     if env is cartpole:
-        return lambda row, params: (row[0], row[1], row[2], row[3])
+        return lambda states, k, params: (states[0, k], states[1, k], states[2, k], states[3, k])
     if env is pendulum:
-        return lambda row, params: (row[0], row[1])
+        return lambda states, k, params: (states[0, k], states[1, k])
     return None
 
 
-@jit
-def affine(thetas: np.ndarray, p: int, obs: Any, j: int, act_dim: int) -> float:
-    """``b_j + sum_i obs_i * W_ij`` for ``theta = thetas[p]``, in float64, ``i`` ascending.
+@jit(inline="always")
+def affine(weights: np.ndarray, k: int, obs: Any, j: int, act_dim: int) -> float:
+    """``b_j + sum_i obs_i * W_ij`` for ``theta = weights[:, k]``, in float64, ``i`` ascending.
 
     ``W = theta[:obs_dim * act_dim].reshape(obs_dim, act_dim)`` and ``b = theta[obs_dim *
-    act_dim:]``, the seed's layout.  The row is indexed, not sliced: a slice is a new array
-    view whose reference count every thread would update atomically at every step.
+    act_dim:]``, the seed's layout.  The parameters are held parameter-major (one column per
+    lane) so that lanes side by side read consecutive memory, which LLVM vectorizes.
     """
-    s = obs[0] * thetas[p, j]
+    s = obs[0] * weights[j, k]
     for i in range(1, len(obs)):
-        s += obs[i] * thetas[p, i * act_dim + j]
-    return thetas[p, len(obs) * act_dim + j] + s
+        s += obs[i] * weights[i * act_dim + j, k]
+    return weights[len(obs) * act_dim + j, k] + s
 
 
-@jit
-def argmax_action(thetas: np.ndarray, p: int, obs: Any, num_actions: int) -> int:
-    """``argmax(y)`` with numpy's rules: the first maximum, or the first NaN if there is one."""
+@jit(inline="always")
+def argmax_action(weights: np.ndarray, k: int, obs: Any, num_actions: int) -> int:
+    """``argmax(y)`` with numpy's rules: the first maximum, or the first NaN if there is one.
+
+    Written with selects instead of early returns, so that lanes vectorize."""
     best = 0
-    y_best = affine(thetas, p, obs, 0, num_actions)
-    if y_best != y_best:
-        return 0
+    y_best = affine(weights, k, obs, 0, num_actions)
+    seen_nan = y_best != y_best
     for j in range(1, num_actions):
-        y = affine(thetas, p, obs, j, num_actions)
-        if y != y:
-            return j
-        if y > y_best:
-            best = j
-            y_best = y
+        y = affine(weights, k, obs, j, num_actions)
+        take = (not seen_nan) and ((y != y) or (y > y_best))
+        best = j if take else best
+        y_best = y if take else y_best
+        seen_nan = seen_nan or (y != y)
     return best
 
 
 @overload(policy_action, jit_options=_OVERLOAD_OPTIONS, inline="always")
-def _ol_policy_action(thetas, p, obs, params):  # noqa: ANN
+def _ol_policy_action(weights, k, obs, params):  # noqa: ANN
     env = _env_of(params)
     if env is cartpole:
         num_actions = cartpole.NUM_ACTIONS
-        return lambda thetas, p, obs, params: argmax_action(thetas, p, obs, num_actions)
+        return lambda weights, k, obs, params: argmax_action(weights, k, obs, num_actions)
     if env is pendulum:
 
-        def impl(thetas, p, obs, params):  # type: ignore[no-untyped-def]
-            # The seed clips to the action space's bounds, [-max_torque, max_torque].
-            y = affine(thetas, p, obs, 0, 1)
-            if y < -params.max_torque:
-                return -params.max_torque
-            if y > params.max_torque:
-                return params.max_torque
-            return y
+        def impl(weights, k, obs, params):  # type: ignore[no-untyped-def]
+            # The seed clips to the action space's bounds, [-max_torque, max_torque]; NaN
+            # passes through, as with np.clip.
+            y = affine(weights, k, obs, 0, 1)
+            y = -params.max_torque if y < -params.max_torque else y
+            return params.max_torque if y > params.max_torque else y
 
         return impl
     return None
 
 
-# --- the episode loop and the parallel population kernel ----------------------------
-
-# Episodes stepped side by side per thread.  One CartPole step is a chain of ~90 cycles of
-# latency (observation -> action -> two dependent divisions -> next state), so a single
-# episode leaves most of a core idle; independent lanes let out-of-order execution overlap
-# their chains.  Each lane's arithmetic is exactly that of ``record_episode``.
-LANES = 8
+# --- a shared job counter ----------------------------------------------------------------
 
 
-@jit
-def _store(row: np.ndarray, state: Any) -> None:
+@intrinsic
+def _fetch_add(typingctx, counter, amount):  # type: ignore[no-untyped-def]  # noqa: ANN
+    """Atomically add ``amount`` to ``counter[0]`` (an int64 array) and return its old value."""
+    if not (isinstance(counter, types.Array) and counter.dtype == types.int64 and amount == types.int64):
+        return None
+    sig = types.int64(counter, amount)
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, signature.args[0], ary, [context.get_constant(types.intp, 0)])
+        return builder.atomic_rmw("add", ptr, args[1], "monotonic")
+
+    return sig, codegen
+
+
+@jit(inline="always")
+def _next_job(queue: np.ndarray, cursor: np.ndarray, num_jobs: int) -> int:
+    """The next job for this worker, or -1: jobs are taken from the shared ``queue`` counter
+    ``CHUNK`` at a time and handed out from ``cursor = [next, end]``."""
+    if cursor[0] == cursor[1]:
+        start = _fetch_add(queue, np.int64(CHUNK))
+        cursor[0] = min(start, num_jobs)
+        cursor[1] = min(start + CHUNK, num_jobs)
+    if cursor[0] == cursor[1]:
+        return -1
+    job = cursor[0]
+    cursor[0] += 1
+    return job
+
+
+# --- lockstep lanes ----------------------------------------------------------------------
+
+# Each worker steps LANES episodes side by side, structure-of-arrays (one column per lane):
+# first the C-library calls of every lane, then the rest of the step -- observation, policy,
+# dynamics, reward, termination -- as one loop over the lanes without branches or calls,
+# which LLVM turns into vector instructions.  Elementwise IEEE operations give the same bits
+# in a vector register as in a scalar one (fast-math stays off: no fused multiply-adds), so
+# each lane computes exactly what ``play_lane`` and gymnasium compute.  A lane whose episode
+# ends takes the next job; once the queue is empty and at most TAIL lanes are left, they are
+# finished one by one instead of dragging the whole block along.
+LANES = 16
+TAIL = LANES // 4
+# Jobs taken from the shared counter at once: one atomic per CHUNK episodes.
+CHUNK = 16
+
+
+@jit(inline="always")
+def _load_lane(
+    k: int,
+    job: int,
+    thetas: np.ndarray,
+    init_states: np.ndarray,
+    lane_cand: np.ndarray,
+    lane_ep: np.ndarray,
+    states: np.ndarray,
+    weights: np.ndarray,
+) -> None:
+    """Put job ``job`` (candidate ``job // E``, episode ``job % E``) in lane ``k``."""
+    num_episodes = init_states.shape[1]
+    p = job // num_episodes
+    e = job - p * num_episodes
+    lane_cand[k] = p
+    lane_ep[k] = e
+    row = init_states[0 if init_states.shape[0] == 1 else p, e]
+    for i in range(states.shape[0]):
+        states[i, k] = row[i]
+    for i in range(weights.shape[0]):
+        weights[i, k] = thetas[p, i]
+
+
+@jit(inline="always")
+def _store(states: np.ndarray, k: int, state: Any) -> None:
     for i in range(len(state)):
-        row[i] = state[i]
+        states[i, k] = state[i]
 
 
 @jit
-def _play_jobs(
+def play_lane(
+    weights: np.ndarray, k: int, states: np.ndarray, params: Any, total: float, steps: int, max_steps: int
+) -> float:
+    """Finish the episode in lane ``k`` (its state in ``states[:, k]``, ``total`` earned in
+    ``steps`` steps so far) one step at a time; returns the episode's return."""
+    state = state_of(states, k, params)
+    while True:
+        trig = env_trig(state, params)
+        action = policy_action(weights, k, env_observe(state, trig, params), params)
+        state, reward, terminated = env_step(state, action, trig, params)
+        total += reward
+        steps += 1
+        if terminated or steps == max_steps:
+            return total
+
+
+@jit
+def _worker(
     thetas: np.ndarray,
     init_states: np.ndarray,
     params: Any,
     max_steps: int,
-    first: int,
-    stop: int,
+    queue: np.ndarray,
     returns: np.ndarray,
 ) -> None:
-    """Play jobs ``first .. stop-1`` (job ``j`` = candidate ``j // E``, episode ``j % E``) in
-    ``LANES`` lockstep lanes, a finished lane taking the next job, and write each episode's
-    return to ``returns[candidate, episode]``."""
-    num_episodes = init_states.shape[1]
-    shared = init_states.shape[0] == 1
-    lanes = min(LANES, stop - first)
-    # Per lane: its job, candidate and episode (kept, not recomputed: an integer division per
-    # step costs more than the stores), return and steps so far, and state.
-    lane_job = np.empty(lanes, dtype=np.int64)
-    lane_cand = np.empty(lanes, dtype=np.int64)
-    lane_ep = np.empty(lanes, dtype=np.int64)
-    lane_ret = np.zeros(lanes)
-    lane_steps = np.zeros(lanes, dtype=np.int64)
-    lane_state = np.empty((lanes, init_states.shape[2]))
-    for k in range(lanes):
-        _start_job(k, first + k, num_episodes, shared, init_states, lane_job, lane_cand, lane_ep, lane_state)
-    next_job = first + lanes
-    active = lanes
-    while active > 0:
-        for k in range(lanes):
-            if lane_job[k] < 0:
-                continue
-            p = lane_cand[k]
-            state = state_from_row(lane_state[k], params)
-            obs = env_observe(state, params)
-            action = policy_action(thetas, p, obs, params)
-            state, reward, terminated = env_step(state, action, params)
+    """Play jobs from ``queue`` until there are none, writing each episode's return to
+    ``returns[candidate, episode]``."""
+    num_jobs = returns.shape[0] * returns.shape[1]
+    cursor = np.zeros(2, dtype=np.int64)
+    # Zeros, not np.empty: an idle lane keeps stepping, and garbage could be a subnormal
+    # number, which is slow.
+    states = np.zeros((init_states.shape[2], LANES))
+    weights = np.zeros((thetas.shape[1], LANES))
+    trig0 = np.zeros(LANES)
+    trig1 = np.zeros(LANES)
+    lane_ret = np.zeros(LANES)
+    lane_steps = np.zeros(LANES, dtype=np.int64)
+    lane_cand = np.zeros(LANES, dtype=np.int64)
+    lane_ep = np.zeros(LANES, dtype=np.int64)
+    lane_done = np.zeros(LANES, dtype=np.bool_)
+    live = np.zeros(LANES, dtype=np.bool_)
+    num_live = 0
+    for k in range(LANES):
+        job = _next_job(queue, cursor, num_jobs)
+        if job < 0:
+            break
+        _load_lane(k, job, thetas, init_states, lane_cand, lane_ep, states, weights)
+        live[k] = True
+        num_live += 1
+    queue_empty = num_live < LANES
+    while num_live > 0:
+        if queue_empty and num_live <= TAIL:
+            for k in range(LANES):
+                if live[k]:
+                    returns[lane_cand[k], lane_ep[k]] = play_lane(
+                        weights, k, states, params, lane_ret[k], lane_steps[k], max_steps
+                    )
+            return
+        for k in range(LANES):
+            trig = env_trig(state_of(states, k, params), params)
+            trig0[k] = trig[0]
+            trig1[k] = trig[1]
+        any_done = False
+        for k in range(LANES):
+            state = state_of(states, k, params)
+            trig = (trig0[k], trig1[k])
+            action = policy_action(weights, k, env_observe(state, trig, params), params)
+            state, reward, terminated = env_step(state, action, trig, params)
+            _store(states, k, state)
             lane_ret[k] += reward
             lane_steps[k] += 1
-            if terminated or lane_steps[k] == max_steps:
-                returns[p, lane_ep[k]] = lane_ret[k]
-                lane_ret[k] = 0.0
-                lane_steps[k] = 0
-                if next_job < stop:
-                    _start_job(k, next_job, num_episodes, shared, init_states, lane_job, lane_cand, lane_ep, lane_state)
-                    next_job += 1
-                else:
-                    lane_job[k] = -1
-                    active -= 1
+            done = terminated | (lane_steps[k] == max_steps)
+            lane_done[k] = done
+            any_done |= done
+        if not any_done:
+            continue
+        for k in range(LANES):
+            if not (lane_done[k] and live[k]):
+                continue
+            returns[lane_cand[k], lane_ep[k]] = lane_ret[k]
+            lane_ret[k] = 0.0
+            lane_steps[k] = 0
+            job = -1 if queue_empty else _next_job(queue, cursor, num_jobs)
+            if job >= 0:
+                _load_lane(k, job, thetas, init_states, lane_cand, lane_ep, states, weights)
             else:
-                _store(lane_state[k], state)
-
-
-@jit
-def _start_job(
-    k: int,
-    job: int,
-    num_episodes: int,
-    shared: bool,
-    init_states: np.ndarray,
-    lane_job: np.ndarray,
-    lane_cand: np.ndarray,
-    lane_ep: np.ndarray,
-    lane_state: np.ndarray,
-) -> None:
-    """Put job ``job`` (candidate ``job // E``, episode ``job % E``) in lane ``k``."""
-    p = job // num_episodes
-    e = job - p * num_episodes
-    lane_job[k] = job
-    lane_cand[k] = p
-    lane_ep[k] = e
-    lane_state[k, :] = init_states[0 if shared else p, e]
+                queue_empty = True
+                live[k] = False
+                num_live -= 1
+                states[:, k] = 0.0
+                weights[:, k] = 0.0
 
 
 @jit(parallel=True)
@@ -235,25 +333,24 @@ def evaluate_population(
     init_states: np.ndarray,
     params: Any,
     max_steps: int,
-    block: int,
+    num_workers: int,
     out: np.ndarray,
 ) -> None:
     """``out[p]`` = mean return of ``thetas[p]`` over the episodes starting at ``init_states``.
 
     ``init_states`` is ``(1 or P, E, state_dim)``: one set of start states shared by every
-    candidate, or one per candidate.  The ``P * E`` episodes are cut into blocks that the
-    threads play in lanes; each episode's return depends only on its own candidate and
-    start state, and the mean adds a candidate's returns in episode order, so the result is
-    the same bits for any thread count or ``block`` (episodes per block, >= 1).
+    candidate, or one per candidate.  ``num_workers`` workers (one per thread) take the
+    ``P * E`` episodes from a shared counter, so a thread whose episodes end early takes
+    more.  Each episode's return depends only on its own candidate and start state, and the
+    mean adds a candidate's returns in episode order, so the result is the same bits
+    whichever thread plays which episode, for any thread count.
     """
     num_candidates = thetas.shape[0]
     num_episodes = init_states.shape[1]
-    num_jobs = num_candidates * num_episodes
     returns = np.empty((num_candidates, num_episodes))
-    num_blocks = -(-num_jobs // block)
-    for b in prange(num_blocks):
-        first = b * block
-        _play_jobs(thetas, init_states, params, max_steps, first, min(first + block, num_jobs), returns)
+    queue = np.zeros(1, dtype=np.int64)
+    for _ in prange(num_workers):
+        _worker(thetas, init_states, params, max_steps, queue, returns)
     for p in prange(num_candidates):
         total = 0.0
         for e in range(num_episodes):
@@ -278,30 +375,25 @@ def record_episode(
     state), ``actions`` and ``rewards`` ``max_steps``.  Returns ``(return, steps,
     terminated)``; the step arithmetic is that of the population kernel's lanes.
     """
-    thetas = theta.reshape(1, -1)
-    state = state_from_row(init_state, params)
+    weights = theta.reshape(-1, 1)
+    state = state_of(init_state.reshape(-1, 1), 0, params)
     ret = 0.0
     terminated = False
     t = 0
     while t < max_steps and not terminated:
-        obs = env_observe(state, params)
-        action = policy_action(thetas, 0, obs, params)
-        _store(states[t], state)
-        _store(observations[t], obs)
+        trig = env_trig(state, params)
+        obs = env_observe(state, trig, params)
+        action = policy_action(weights, 0, obs, params)
+        _store(states.T, t, state)
+        _store(observations.T, t, obs)
         actions[t] = action
-        state, reward, terminated = env_step(state, action, params)
+        state, reward, terminated = env_step(state, action, trig, params)
         rewards[t] = reward
         ret += reward
         t += 1
-    _store(states[t], state)
-    _store(observations[t], env_observe(state, params))
+    _store(states.T, t, state)
+    _store(observations.T, t, env_observe(state, env_trig(state, params), params))
     return ret, t, terminated
-
-
-def block_size(num_jobs: int, num_threads: int) -> int:
-    """Episodes per block: about eight blocks per thread, so that a thread whose episodes end
-    early takes more blocks, and at least ``LANES``."""
-    return max(LANES, -(-num_jobs // (8 * num_threads)))
 
 
 @jit
@@ -309,4 +401,4 @@ def linear_action(theta: np.ndarray, obs: np.ndarray, params: Any) -> Any:
     """The action of the linear policy ``theta`` (1-D) for one observation array: the same
     compiled arithmetic as the rollouts, for driving an env from Python (a real gymnasium
     env in :mod:`fastcem._gym`)."""
-    return policy_action(theta.reshape(1, -1), 0, obs, params)
+    return policy_action(theta.reshape(-1, 1), 0, obs, params)

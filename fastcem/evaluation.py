@@ -127,8 +127,7 @@ def evaluate(
     out = np.empty(arr.shape[0], dtype=np.float64)
     if arr.shape[0]:
         with threads(nthreads):
-            block = _rollout.block_size(arr.shape[0] * episodes, numba.get_num_threads())
-            _rollout.evaluate_population(arr, starts, params, info.max_episode_steps, block, out)
+            _rollout.evaluate_population(arr, starts, params, info.max_episode_steps, numba.get_num_threads(), out)
     return out
 
 

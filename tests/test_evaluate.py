@@ -79,18 +79,18 @@ def test_shared_init_states_equal_reset_seeds(rng):
 
 
 @pytest.mark.parametrize("env_id", ["CartPole-v1", "Pendulum-v1"])
-def test_same_bits_for_any_thread_count_and_block(env_id, rng):
+def test_same_bits_for_any_thread_and_worker_count(env_id, rng):
     thetas = population(env_id, 1000, rng)
     one = fastcem.evaluate(thetas, env_id, episodes=2, seed=11, num_threads=1)
     two = fastcem.evaluate(thetas, env_id, episodes=2, seed=11, num_threads=2)
     assert one.tobytes() == two.tobytes()
-    # Lane and block scheduling do not enter the arithmetic either.
+    # Which worker and lane plays an episode does not enter the arithmetic either.
     info = __import__("envs_native").env_info(env_id)
     starts = info.module.sample_states(np.random.default_rng(11), (1000, 2))
     params = info.module.default_params()
-    for block in (1, 7, 2000):
+    for workers in (1, 3, 7):
         out = np.empty(1000)
-        _rollout.evaluate_population(thetas, starts, params, info.max_episode_steps, block, out)
+        _rollout.evaluate_population(thetas, starts, params, info.max_episode_steps, workers, out)
         assert out.tobytes() == one.tobytes()
 
 
@@ -159,7 +159,7 @@ def test_blas_matmul_may_differ_from_the_documented_order(rng):
     differs = 0
     for o in obs:
         ordered = ordered_affine(theta, o, 2)
-        compiled = [_rollout.affine(theta[None, :], 0, tuple(o), j, 2) for j in range(2)]
+        compiled = [_rollout.affine(theta[:, None], 0, tuple(o), j, 2) for j in range(2)]
         assert compiled == ordered  # the compiled map is the documented order, always
         differs += (o.astype(np.float64) @ W + b).tolist() != ordered
     if differs == 0:
