@@ -146,6 +146,16 @@ def step_trig(
 
 
 @jit(inline="always")
+def step_lane(
+    state: tuple[float, float, float, float], action: int, trig: tuple[float, float], params: Params
+) -> tuple[tuple[float, float, float, float], float, bool, bool]:
+    """:func:`step_trig` for lockstep lanes, ``(next_state, reward, terminated, exact)``; the
+    step has no slow path, so ``exact`` is always True (see ``envs_native.pendulum.step_lane``)."""
+    state, reward, terminated = step_trig(state, action, trig, params)
+    return state, reward, terminated, True
+
+
+@jit(inline="always")
 def step_tuple(
     state: tuple[float, float, float, float], action: int, params: Params
 ) -> tuple[tuple[float, float, float, float], float, bool]:

@@ -51,6 +51,12 @@ def env_step(state: Any, action: Any, trig: Any, params: Any) -> Any:  # pragma:
     raise NotImplementedError
 
 
+def env_step_lane(state: Any, action: Any, trig: Any, params: Any) -> Any:  # pragma: no cover - compiled only
+    """``(next_state, reward, terminated, exact)``: ``env_step`` without slow paths; where
+    ``exact`` is False the reward must come from ``env_step``."""
+    raise NotImplementedError
+
+
 def env_observe(state: Any, trig: Any, params: Any) -> Any:  # pragma: no cover - compiled only
     """The float32 observation tuple of ``state``, given ``env_trig(state)``."""
     raise NotImplementedError
@@ -83,6 +89,15 @@ def _ol_env_step(state, action, trig, params):  # noqa: ANN
         return None
     step_trig = env.step_trig
     return lambda state, action, trig, params: step_trig(state, action, trig, params)
+
+
+@overload(env_step_lane, jit_options=_OVERLOAD_OPTIONS, inline="always")
+def _ol_env_step_lane(state, action, trig, params):  # noqa: ANN
+    env = _env_of(params)
+    if env is None:
+        return None
+    step_lane = env.step_lane
+    return lambda state, action, trig, params: step_lane(state, action, trig, params)
 
 
 @overload(env_observe, jit_options=_OVERLOAD_OPTIONS, inline="always")
@@ -147,8 +162,11 @@ def _ol_policy_action(weights, k, obs, params):  # noqa: ANN
             # The seed clips to the action space's bounds, [-max_torque, max_torque]; NaN
             # passes through, as with np.clip.
             y = affine(weights, k, obs, 0, 1)
-            y = -params.max_torque if y < -params.max_torque else y
-            return params.max_torque if y > params.max_torque else y
+            if y < -params.max_torque:
+                return -params.max_torque
+            if y > params.max_torque:
+                return params.max_torque
+            return y
 
         return impl
     return None
@@ -251,6 +269,28 @@ def play_lane(
 
 
 @jit
+def _exact_rewards(
+    weights: np.ndarray,
+    prev_states: np.ndarray,
+    trig0: np.ndarray,
+    trig1: np.ndarray,
+    params: Any,
+    inexact: np.ndarray,
+    rewards: np.ndarray,
+) -> None:
+    """Redo, one by one, the rare lane steps whose reward needs a slow path (a libm call).
+
+    A function of its own: inlining the policy twice into one numba function trips numba's
+    IR checks."""
+    for k in range(LANES):
+        if inexact[k]:
+            state = state_of(prev_states, k, params)
+            trig = (trig0[k], trig1[k])
+            action = policy_action(weights, k, env_observe(state, trig, params), params)
+            rewards[k] = env_step(state, action, trig, params)[1]
+
+
+@jit
 def _worker(
     thetas: np.ndarray,
     init_states: np.ndarray,
@@ -267,8 +307,11 @@ def _worker(
     # number, which is slow.
     states = np.zeros((init_states.shape[2], LANES))
     weights = np.zeros((thetas.shape[1], LANES))
+    prev_states = np.zeros_like(states)
     trig0 = np.zeros(LANES)
     trig1 = np.zeros(LANES)
+    lane_reward = np.zeros(LANES)
+    lane_inexact = np.zeros(LANES, dtype=np.bool_)
     lane_ret = np.zeros(LANES)
     lane_steps = np.zeros(LANES, dtype=np.int64)
     lane_cand = np.zeros(LANES, dtype=np.int64)
@@ -297,17 +340,26 @@ def _worker(
             trig0[k] = trig[0]
             trig1[k] = trig[1]
         any_done = False
+        any_inexact = False
         for k in range(LANES):
             state = state_of(states, k, params)
             trig = (trig0[k], trig1[k])
             action = policy_action(weights, k, env_observe(state, trig, params), params)
-            state, reward, terminated = env_step(state, action, trig, params)
-            _store(states, k, state)
-            lane_ret[k] += reward
+            next_state, reward, terminated, exact = env_step_lane(state, action, trig, params)
+            if not exact:  # constant True for envs without slow paths: compiled away
+                _store(prev_states, k, state)
+            _store(states, k, next_state)
+            lane_reward[k] = reward
+            lane_inexact[k] = not exact
+            any_inexact |= not exact
             lane_steps[k] += 1
             done = terminated | (lane_steps[k] == max_steps)
             lane_done[k] = done
             any_done |= done
+        if any_inexact:
+            _exact_rewards(weights, prev_states, trig0, trig1, params, lane_inexact, lane_reward)
+        for k in range(LANES):
+            lane_ret[k] += lane_reward[k]
         if not any_done:
             continue
         for k in range(LANES):

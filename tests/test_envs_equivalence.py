@@ -9,6 +9,7 @@ far outside [-pi, pi].
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import gymnasium as gym
 import numpy as np
@@ -115,10 +116,14 @@ def test_pendulum_gravity_matches_gymnasium(g, rng):
 
 
 def test_pendulum_angle_normalize_matches_numpy_far_from_zero(rng):
-    # numba's float % against numpy's, with the fmod-free fast path for |x + pi| < 2 pi.
+    # The fmod-free path (a fused multiply-add with a corrected quotient) for |x + pi| below
+    # 2**20 turns, numba's float % beyond, against numpy's %.  Values next to multiples of
+    # 2 pi are where the rounded quotient is one off.
+    turns = rng.integers(-2**21, 2**21, 5_000) * (2 * np.pi) - np.pi
     xs = np.concatenate([
-        rng.uniform(-1e6, 1e6, 20_000),
-        rng.uniform(-10, 10, 20_000),
+        rng.uniform(-1e8, 1e8, 20_000),
+        rng.uniform(-100, 100, 20_000),
+        turns, np.nextafter(turns, np.inf), np.nextafter(turns, -np.inf),
         [k * np.pi for k in range(-9, 10)],
         [-np.pi, np.pi, 0.0, -0.0, 3 * np.pi, -3 * np.pi, 1e300, -1e300, 5e-324],
     ])
@@ -126,6 +131,7 @@ def test_pendulum_angle_normalize_matches_numpy_far_from_zero(rng):
         x = np.float64(x)
         expected = ((x + np.pi) % (2 * np.pi)) - np.pi
         assert np.float64(pendulum.angle_normalize(x)).tobytes() == expected.tobytes(), x
+    assert all(pendulum.angle_normalize_fast(np.float64(x))[1] for x in xs[20_000:40_000])
 
 
 def test_pow2_is_numpys_scalar_square(rng):
@@ -190,3 +196,21 @@ def test_default_params_reject_bad_values():
         pendulum.default_params(g="10")
     with pytest.raises(ValueError, match="non-negative"):
         cartpole.reset_state(-1)
+
+
+def test_pow2_next_to_rounding_midpoints(rng):
+    """Where pow can differ from x * x: squares close to halfway between two doubles, on both
+    sides of the 1/32-ULP line where pow2 stops trusting x * x.  The distance to the midpoint
+    comes from exact rational arithmetic."""
+    xs = rng.uniform(-9, 9, 60_000)
+    hi = xs * xs
+    ulp = np.spacing(hi)
+    half = Fraction(1, 2)
+    near = np.array([
+        x for x, h, u in zip(xs, hi, ulp)
+        if half - abs(Fraction(x) ** 2 - Fraction(h)) / Fraction(u) < Fraction(3, 32)
+    ])
+    assert len(near) > 6000  # ~1/5.3 of the sample: within 3/32 ULP of a midpoint
+    ref = np.array([np.float64(x) ** 2 for x in near])
+    assert np.array([pow2(x) for x in near]).tobytes() == ref.tobytes()
+    assert np.count_nonzero(near * near != ref) > 0, "expected pow to differ from x * x next to midpoints"
