@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import os
+import platform
+import re
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
+from pathlib import Path
 
+import numba
 import numpy as np
 
 import fastcem
 
 P = 4096
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def balancing_cartpole(n: int = P, seed: int = 0) -> np.ndarray:
@@ -64,3 +70,58 @@ def cold_and_warm_first_result() -> tuple[float, float]:
     """(cold compile cache, warm compile cache) import-to-first-result seconds."""
     with tempfile.TemporaryDirectory() as cache:
         return first_result_seconds(cache), first_result_seconds(cache)
+
+
+def train_env_steps(result: fastcem.TrainResult, batch_size: int = P) -> int:
+    """Steps played by a one-episode-per-candidate ``train`` run: CartPole earns 1 per step, so
+    an epoch plays its population mean return times ``batch_size``; Pendulum always runs 200."""
+    if result.env_id.startswith("CartPole"):
+        return round(float(result.history["avg_rew"].sum()) * batch_size)
+    return result.episodes * fastcem.max_episode_steps(result.env_id)
+
+
+def machine() -> str:
+    """The processor, CPU count, numba's threads and threading layer, Python and numba versions."""
+    layer: str
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # no parallel kernel has run yet in this process
+        layer = "not yet chosen"
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+            f"{numba.config.NUMBA_NUM_THREADS} numba threads ({layer} threading layer), "
+            f"Python {platform.python_version()}, numba {numba.__version__}")
+
+
+def _markers(name: str) -> tuple[str, str]:
+    return f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+
+
+def _section(name: str) -> re.Pattern[str]:
+    begin, end = _markers(name)
+    return re.compile(re.escape(begin) + ".*?" + re.escape(end), flags=re.S)
+
+
+def check_readme_sections(*names: str) -> None:
+    """Exit with a one-line message if README.md lacks (or repeats) the marker pair of any section."""
+    readme = README.read_text()
+    problems = []
+    for name in names:
+        begin, end = _markers(name)
+        n = len(_section(name).findall(readme))
+        if n != 1:
+            problems.append(f"{'no' if n == 0 else n} {begin} ... {end} block{'s' * (n > 1)}")
+    if problems:
+        sys.exit(f"README.md has {' and '.join(problems)}; nothing written")
+
+
+def replace_readme_sections(sections: Mapping[str, str]) -> None:
+    """Replace the text between ``<!-- name:begin -->`` and ``<!-- name:end -->`` in README.md
+    with ``text``, for every ``name: text``; all or nothing (see :func:`check_readme_sections`)."""
+    check_readme_sections(*sections)
+    readme = README.read_text()
+    for name, text in sections.items():
+        begin, end = _markers(name)
+        match = _section(name).search(readme)
+        assert match is not None  # checked above
+        readme = f"{readme[:match.start()]}{begin}\n{text}\n{end}{readme[match.end():]}"
+    README.write_text(readme)

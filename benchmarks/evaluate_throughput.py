@@ -6,18 +6,23 @@
 from __future__ import annotations
 
 import argparse
-import platform
-import re
 import sys
 from pathlib import Path
 
 import numba
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import balancing_cartpole, cold_and_warm_first_result, pendulum_population, steps_per_second  # noqa: E402
+from common import (  # noqa: E402
+    balancing_cartpole,
+    check_readme_sections,
+    cold_and_warm_first_result,
+    machine,
+    pendulum_population,
+    replace_readme_sections,
+    steps_per_second,
+)
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-BEGIN, END = "<!-- evaluate-benchmark:begin -->", "<!-- evaluate-benchmark:end -->"
+SECTION = "evaluate-benchmark"
 
 
 def table() -> str:
@@ -29,10 +34,8 @@ def table() -> str:
         cells = " | ".join(f"{r / 1e6:.1f}M steps/s" for r in rates)
         rows.append(f"| {env_id} | {cells} | {rates[-1] / rates[0]:.2f}× |")
     cold, warm = cold_and_warm_first_result()
-    machine = f"{platform.processor() or platform.machine()}, {numba.config.NUMBA_NUM_THREADS} threads, " \
-              f"Python {platform.python_version()}, numba {numba.__version__}"
     rows += ["", f"Fresh process, `import fastcem` to first `evaluate` result: {cold:.2f} s with a cold "
-             f"compile cache, {warm:.2f} s with a warm one.", "", f"Measured on: {machine}."]
+             f"compile cache, {warm:.2f} s with a warm one.", "", f"Measured on: {machine()}."]
     return "\n".join(rows)
 
 
@@ -40,15 +43,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write-readme", action="store_true", help="replace the table in README.md")
     args = parser.parse_args()
+    if args.write_readme:
+        check_readme_sections(SECTION)  # fail before measuring, not after
     text = table()
     print(text)
     if args.write_readme:
-        readme = README.read_text()
-        block = f"{BEGIN}\n{text}\n{END}"
-        readme, n = re.subn(re.escape(BEGIN) + ".*?" + re.escape(END), lambda _: block, readme, flags=re.S)
-        if n != 1:
-            sys.exit(f"README.md has no {BEGIN} ... {END} block")
-        README.write_text(readme)
+        replace_readme_sections({SECTION: text})
 
 
 if __name__ == "__main__":

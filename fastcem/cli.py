@@ -169,7 +169,7 @@ def _experiment(args: argparse.Namespace) -> int:
             seed=seeds, num_threads=num_threads, callback=report,
         )
     print(f"expt took {result.wall_time:.3f} seconds ({result.episodes / result.wall_time:,.0f} episodes/s; "
-          f"loading the compiled kernels took {load_seconds:.2f} s before)")
+          f"compiling or loading the kernels took {load_seconds:.2f} s before)")
     _write_outputs(args, result)
     return _score(args, result, seeds)
 
