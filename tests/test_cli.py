@@ -119,3 +119,13 @@ def test_demo_runs():
     assert res.returncode == 0, res.stderr
     assert "CartPole-v1: 64 linear policies" in res.stdout and "episodes/s" in res.stdout
     assert np.isfinite(float(re.search(r"mean (-?[\d.]+)", res.stdout).group(1)))
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_progress_bar_only_on_a_terminal_and_after_two_seconds(monkeypatch, tty):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: tty)
+    bar = cli._progress(8)
+    with bar:
+        assert bar.disable is (not tty) and bar.total == 8
+        if tty:
+            assert bar.delay == 2.0
