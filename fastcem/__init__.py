@@ -2,7 +2,8 @@
 
 Returns are always maximised.  ``evaluate`` scores a population of linear policies on the
 native CartPole and Pendulum kernels (``envs_native``); ``CEM`` is the ask/tell optimizer and
-``train`` the seed's whole experiment; ``elite_indices`` the compiled elite selection.
+``train`` the seed's whole experiment; ``elite_indices`` the compiled elite selection;
+``CEMPlanner`` and ``mpc`` plan over action sequences and control in closed loop.
 """
 
 from __future__ import annotations
@@ -11,19 +12,24 @@ from envs_native import ENV_IDS, max_episode_steps
 
 from .cem import CEM
 from .evaluation import Trajectory, evaluate, policy_dim, rollout
+from .planning import CEMPlanner, MPCResult, mpc, mpc_run
 from .selection import elite_indices
 from .training import EpochStats, TrainResult, load_result, train
 
 __all__ = [
     "CEM",
+    "CEMPlanner",
     "ENV_IDS",
     "EpochStats",
+    "MPCResult",
     "TrainResult",
     "Trajectory",
     "elite_indices",
     "evaluate",
     "load_result",
     "max_episode_steps",
+    "mpc",
+    "mpc_run",
     "policy_dim",
     "rollout",
     "train",

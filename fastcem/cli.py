@@ -3,7 +3,8 @@
 ``fastcem cartpole`` and ``fastcem pendulum`` rerun the seed's experiments (its ``cem.py
 cartpole --epochs 8 --batch_size 4096`` and ``cem.py pendulum --epochs 15``): one line per epoch
 in the seed's format, the wall time, then the three best policies scored on fresh episodes in
-real gymnasium.  ``fastcem demo`` times one population evaluation.  User errors exit with
+real gymnasium.  ``fastcem plan pendulum`` (or ``cartpole``) runs receding-horizon CEM
+planning in gymnasium.  ``fastcem demo`` times one population evaluation.  User errors exit with
 status 2 and one line on stderr, never a traceback.
 """
 
@@ -19,13 +20,19 @@ from collections.abc import Callable, Sequence
 import numba
 import numpy as np
 
+from envs_native import env_info
+
 from . import CEM, ENV_IDS, elite_indices, evaluate, max_episode_steps, policy_dim
 from ._gym import check_video_support, gym_returns, record_video, sequential_mean
+from .planning import CEMPlanner, mpc_run
 from .plotting import check_plot_support, plot_history
 from .training import EpochStats, TrainResult, check_result_path, seed_sequence, train
 
 # The seed's number of best thetas scored after training.
 NUM_BEST = 3
+# `fastcem plan`: env ids and action bounds (Pendulum's torque limits; CartPole's plan value
+# is a sign).
+PLAN_ENVS = {"pendulum": ("Pendulum-v1", (-2.0, 2.0)), "cartpole": ("CartPole-v1", (-1.0, 1.0))}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -91,6 +98,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_experiment(sub, "cartpole", ("CartPole-v1", "CartPole-v0"), 8)
     _add_experiment(sub, "pendulum", ("Pendulum-v1",), 15)
+    plan = sub.add_parser("plan", help="receding-horizon CEM planning (MPC) with the native model, played in gymnasium")
+    plan.add_argument("env", choices=sorted(PLAN_ENVS), help="which env")
+    plan.add_argument("--horizon", type=_positive_int, default=30, help="plan horizon (default %(default)s)")
+    plan.add_argument("--candidates", type=_population, default=1000, help="sequences per iteration (default %(default)s)")
+    plan.add_argument("--top-k", "--top_k", dest="top_k", type=_population, default=100,
+                      help="elites refit on (default %(default)s)")
+    plan.add_argument("--iters", type=_positive_int, default=5, help="CEM iterations per decision (default %(default)s)")
+    plan.add_argument("--episodes", type=_positive_int, default=5, help="closed-loop episodes (default %(default)s)")
+    plan.add_argument("--seed", type=_seed, default=0, help="planner seed; episode e resets with seed + e (default %(default)s)")
+    _add_threads(plan)
     demo = sub.add_parser("demo", help="time one evaluation of a random population of linear policies")
     demo.add_argument("--env", default="CartPole-v1", choices=ENV_IDS, help="env id (default %(default)s)")
     demo.add_argument("--population", type=_positive_int, default=4096, help="candidates (default %(default)s)")
@@ -202,6 +219,25 @@ def _score(args: argparse.Namespace, result: TrainResult, seeds: np.random.SeedS
     return 0
 
 
+def _plan(args: argparse.Namespace) -> int:
+    env_id, bounds = PLAN_ENVS[args.env]
+    planner = CEMPlanner(env_id, plan_horizon=args.horizon, num_candidates=args.candidates, top_k=args.top_k,
+                         num_iters=args.iters, action_bounds=bounds, seed=args.seed,
+                         num_threads=_threads(args.num_threads))
+    planner.plan(env_info(env_id).module.reset_state(0))  # compile or load before the clock starts
+    print(f"{env_id}: CEM planner, horizon {args.horizon}, {args.candidates} candidates, top {args.top_k}, "
+          f"{args.iters} iterations, warm start; gymnasium plays the plant")
+
+    def report(episode: int, ret: float) -> None:
+        print(f"episode {episode} (reset seed {args.seed + episode}) - return {ret:.1f}", flush=True)
+
+    seeds = [args.seed + e for e in range(args.episodes)]
+    result = mpc_run(env_id, planner, args.episodes, seeds, callback=report)
+    print(f"mean return {result.returns.mean():.1f} over {args.episodes} episode{'s' if args.episodes > 1 else ''}; "
+          f"{result.decisions} decisions at {result.decisions / result.plan_seconds:,.0f} decisions/s")
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     num_threads = _threads(args.num_threads)
     rng = np.random.default_rng(args.seed)
@@ -227,7 +263,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     try:
-        return _demo(args) if args.command == "demo" else _experiment(args)
+        return {"demo": _demo, "plan": _plan}.get(args.command, _experiment)(args)
     except (UserError, ValueError, TypeError) as exc:
         print(f"fastcem: error: {exc}", file=sys.stderr)
         return 2

@@ -53,6 +53,15 @@ def test_pendulum_plot_npz_and_video(tmp_path):
     assert video.stat().st_size > 1000
 
 
+def test_plan_prints_each_episode_and_the_decision_rate():
+    res = run("plan", "cartpole", "--episodes", "2", "--horizon", "40", "--candidates", "200", "--top-k", "20",
+              "--iters", "3", "--seed", "3")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[1] == "episode 0 (reset seed 3) - return 500.0" and lines[2] == "episode 1 (reset seed 4) - return 500.0"
+    assert re.fullmatch(r"mean return 500\.0 over 2 episodes; 1000 decisions at [\d,]+ decisions/s", lines[3])
+
+
 def test_num_process_beyond_the_machine_uses_all_threads(capsys):
     assert cli.main(["demo", "--population", "16", "--num_process", "999"]) == 0
     assert "999 threads requested" in capsys.readouterr().err
@@ -95,6 +104,9 @@ def test_missing_extra_says_how_to_install_it(monkeypatch, capsys, tmp_path, mis
     ("cartpole", "--plot", "/no/such/dir/p.png"),
     ("cartpole", "--bogus"),
     ("demo", "--population", "0"),
+    ("plan", "acrobot"),
+    ("plan", "pendulum", "--top-k", "5000"),
+    ("plan", "pendulum", "--horizon", "0"),
     ("nope",),
 ])
 def test_user_errors_exit_2_with_one_line(args, capsys):

@@ -1,0 +1,433 @@
+"""CEM over action sequences (planning) and receding-horizon control (MPC).
+
+The default is the seed's planner (the CEM planner notebook): sample ``num_candidates``
+sequences of ``plan_horizon`` actions from ``N(mean, std)``, clamp them to ``action_bounds``,
+score them with the model, refit mean and std on the ``top_k`` best (std with ``ddof=1``, as
+torch's ``std``, plus 1e-5), repeat ``num_iters`` times, return the first action of the mean.
+Between calls the plan is warm-started: the previous mean shifted by one step, the new last
+step from the initial distribution, as PETS and mbrl-lib do (``warm_start=False`` restarts
+every call, as the seed did).
+
+A model is one of:
+
+* an env id (``"CartPole-v1"``, ``"Pendulum-v1"``, ...): the exact native dynamics and
+  rewards of ``envs_native``, all candidates rolled out in one parallel compiled kernel.
+  ``plan(state)`` takes the env's float64 internal state (``env.unwrapped.state``).  CartPole
+  is discrete: a plan value > 0 means action 1 (push right), else 0; Pendulum's is the torque.
+* a pair ``(dynamics, reward)`` of numba ``@njit`` functions, compiled into the same kind of
+  parallel rollout: ``dynamics(state, action, next_state)`` writes the next state into
+  ``next_state`` (1-D float64 arrays, ``action`` of length ``action_dim``) and
+  ``reward(state, action, next_state)`` returns the step's reward.  ``plan(state)``.
+* any object with ``evaluate_rollout(*args, actions)`` returning ``(N,)`` returns for
+  ``actions`` of shape ``(N, H, action_dim)`` -- the seed's interface; ``plan(*args)``.
+
+Returns are maximised.  Noise comes from Philox streams (:mod:`fastcem._philox`) keyed by the
+planner's seed and numbered by call and iteration, so a plan is the same for any thread count.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numba import njit, prange
+from numba.core.registry import CPUDispatcher
+from numpy.typing import ArrayLike, NDArray
+
+from envs_native import EnvInfo, env_info
+
+from . import _plan_rollout
+from ._checks import as_float_array, check_finite, check_int, check_num_threads
+from ._parallel import threads
+from .cem import _check_real
+from .selection import elite_indices
+from .training import seed_sequence
+
+__all__ = ["CEMPlanner", "MPCResult", "mpc"]
+
+# The seed's std floor after each refit.
+STD_EPS = 1e-5
+
+
+class _NativeModel:
+    """An env id as the model: the exact native dynamics and rewards."""
+
+    def __init__(self, info: EnvInfo) -> None:
+        self.info = info
+        self.params = info.module.default_params()
+        self.action_dim = 1
+
+    def returns(self, args: tuple[Any, ...], actions: NDArray[np.float64]) -> NDArray[np.float64]:
+        state = _one_state(args, self.info.state_dim, f"the state of {self.info.env_id}")
+        out = np.empty(actions.shape[0])
+        _plan_rollout.native_returns(state, actions, self.params, out)
+        return out
+
+
+_COMPILED_ROLLOUTS: dict[tuple[Any, Any], Any] = {}
+
+
+def _compiled_rollout(dynamics: Any, reward: Any) -> Any:
+    """The parallel rollout kernel of a user model, compiled once per pair of functions (the
+    functions are compile-time constants of the kernel, so LLVM can inline them)."""
+    key = (dynamics, reward)
+    if key not in _COMPILED_ROLLOUTS:
+
+        @njit(parallel=True, fastmath=False, error_model="numpy", nogil=True)
+        def rollout(state, actions, out):  # type: ignore[no-untyped-def]
+            for n in prange(actions.shape[0]):
+                s = state.copy()
+                nxt = np.empty_like(state)
+                total = 0.0
+                for t in range(actions.shape[1]):
+                    a = actions[n, t]
+                    dynamics(s, a, nxt)
+                    total += reward(s, a, nxt)
+                    s, nxt = nxt, s
+                out[n] = total
+
+        _COMPILED_ROLLOUTS[key] = rollout
+    return _COMPILED_ROLLOUTS[key]
+
+
+class _CompiledModel:
+    """A ``(dynamics, reward)`` pair of numba functions as the model."""
+
+    def __init__(self, dynamics: Any, reward: Any, action_dim: int | None) -> None:
+        if action_dim is None:
+            raise ValueError("action_dim is required with a (dynamics, reward) model")
+        self.kernel = _compiled_rollout(dynamics, reward)
+        self.action_dim = action_dim
+
+    def returns(self, args: tuple[Any, ...], actions: NDArray[np.float64]) -> NDArray[np.float64]:
+        state = _one_state(args, None, "state")
+        out = np.empty(actions.shape[0])
+        self.kernel(state, actions, out)
+        if not np.isfinite(out).all():
+            raise ValueError("the model's reward returned NaN or inf for some sequence")
+        return out
+
+
+class _PythonModel:
+    """Any object with ``evaluate_rollout(*args, actions)`` (the seed's interface)."""
+
+    def __init__(self, model: Any, action_dim: int | None) -> None:
+        if action_dim is None:
+            raise ValueError("action_dim is required with an evaluate_rollout model")
+        self.model = model
+        self.action_dim = action_dim
+
+    def returns(self, args: tuple[Any, ...], actions: NDArray[np.float64]) -> NDArray[np.float64]:
+        raw = self.model.evaluate_rollout(*args, actions)
+        if hasattr(raw, "detach"):  # a torch tensor
+            raw = raw.detach().cpu()
+        out = np.asarray(raw, dtype=np.float64)
+        if out.shape != (actions.shape[0],):
+            raise ValueError(
+                f"evaluate_rollout must return shape ({actions.shape[0]},), one return per sequence; "
+                f"got shape {out.shape}"
+            )
+        if not np.isfinite(out).all():
+            raise ValueError("evaluate_rollout returned NaN or inf")
+        return out
+
+
+def _one_state(args: tuple[Any, ...], size: int | None, what: str) -> NDArray[np.float64]:
+    if len(args) != 1:
+        raise TypeError(f"plan() takes the state as its one argument for this model, got {len(args)} arguments")
+    state = as_float_array(args[0], "state")
+    if state.ndim != 1 or (size is not None and state.shape[0] != size):
+        want = f"({size},)" if size is not None else "1-D"
+        raise ValueError(f"state must be {what}, shape {want}; got shape {np.shape(args[0])}")
+    check_finite(state, "state")
+    return state
+
+
+def _make_model(model: Any, action_dim: int | None) -> Any:
+    if isinstance(model, str):
+        info = env_info(model)
+        if action_dim not in (None, 1):
+            raise ValueError(f"action_dim must be 1 for {info.env_id} (one plan value per step), got {action_dim}")
+        return _NativeModel(info)
+    if isinstance(model, tuple) and len(model) == 2 and all(isinstance(f, CPUDispatcher) for f in model):
+        return _CompiledModel(model[0], model[1], action_dim)
+    if callable(getattr(model, "evaluate_rollout", None)):
+        return _PythonModel(model, action_dim)
+    raise TypeError(
+        "model must be an env id, a (dynamics, reward) pair of numba @njit functions, or an object with "
+        f"evaluate_rollout(*args, actions); got {type(model).__name__}"
+    )
+
+
+def _colored_noise(beta: float, shape: tuple[int, int, int], rng: np.random.Generator) -> NDArray[np.float64]:
+    """Gaussian noise with power spectrum ``1 / f**beta`` along the time axis (axis 1), unit
+    variance per sequence: Timmer & König (1995), as iCEM samples it."""
+    horizon = shape[1]
+    freqs = np.fft.rfftfreq(horizon)
+    freqs[0] = freqs[1] if horizon > 1 else 1.0  # no infinite power at f = 0
+    scale = freqs ** (-beta / 2.0)
+    spec_shape = (shape[0], len(freqs), shape[2])
+    spectrum = (rng.standard_normal(spec_shape) + 1j * rng.standard_normal(spec_shape)) * scale[None, :, None]
+    noise = np.fft.irfft(spectrum, n=horizon, axis=1)
+    std = noise.std(axis=1, keepdims=True)
+    return noise / np.where(std > 0, std, 1.0)
+
+
+class CEMPlanner:
+    """Cross-Entropy Method over action sequences (returns are maximised).
+
+    Parameters
+    ----------
+    model : str, (dynamics, reward) or object with ``evaluate_rollout``
+        See the module docstring.
+    plan_horizon, action_dim, num_candidates, top_k, num_iters, action_bounds
+        The seed's parameters: sequences of ``plan_horizon`` steps of ``action_dim`` values,
+        ``num_candidates`` per iteration, refit on the ``top_k`` best, ``num_iters``
+        iterations, actions clamped to ``action_bounds = (low, high)`` (numbers or arrays of
+        ``action_dim``).  ``action_dim`` is 1 for an env id.
+    init_std : float or array, optional
+        The initial std; default ``(high - low) / 4`` (the seed's 0.5 for (-1, 1), and PETS's
+        and mbrl-lib's choice).  The initial mean is ``(low + high) / 2``.
+    warm_start : bool
+        Start each ``plan`` from the previous plan shifted by one step (default); False
+        restarts from the initial distribution every call, as the seed did.
+    alpha : float
+        Smoothing of the refit, ``mean = alpha * mean + (1 - alpha) * elite_mean`` and the same
+        for the variance (PETS, Chua et al. 2018; mbrl-lib's ``CEMOptimizer``).
+    noise_beta : float
+        Colored noise: exponent of the ``1 / f**beta`` power spectrum along the horizon
+        (iCEM, Pinneri et al. 2020, who use 2-4); 0 is the seed's white noise.  Drawn with
+        numpy's FFT from a ``Generator`` keyed like the white noise.
+    keep_elites : float
+        Fraction of the elites carried into the next iteration, and (shifted by one step)
+        into the next call (iCEM).
+    return_best : bool
+        Return the first action of the best sequence seen in this call instead of the
+        mean's (iCEM).
+    population_decay : float
+        iCEM's decay: iteration ``i`` samples ``max(num_candidates * decay**-i, 2 * top_k)``.
+    std_tol : float
+        Stop iterating when every std is below this (iCEM's early stop); 0: never.
+    seed : None, int or SeedSequence
+        Key of the noise.
+    num_threads : int, optional
+        Threads for the compiled kernels.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        plan_horizon: int = 10,
+        action_dim: int | None = None,
+        num_candidates: int = 1000,
+        top_k: int = 100,
+        num_iters: int = 5,
+        action_bounds: tuple[ArrayLike, ArrayLike] = (-1.0, 1.0),
+        *,
+        init_std: ArrayLike | None = None,
+        warm_start: bool = True,
+        alpha: float = 0.0,
+        noise_beta: float = 0.0,
+        keep_elites: float = 0.0,
+        return_best: bool = False,
+        population_decay: float = 1.0,
+        std_tol: float = 0.0,
+        seed: Any = None,
+        num_threads: int | None = None,
+    ) -> None:
+        if action_dim is not None:
+            action_dim = check_int(action_dim, "action_dim", minimum=1)
+        self._model = _make_model(model, action_dim)
+        self.model = model
+        self.action_dim = self._model.action_dim
+        self.plan_horizon = check_int(plan_horizon, "plan_horizon", minimum=1)
+        self.num_candidates = check_int(num_candidates, "num_candidates", minimum=2)
+        self.top_k = check_int(top_k, "top_k", minimum=2)
+        if self.top_k > self.num_candidates:
+            raise ValueError(f"top_k must be <= num_candidates = {self.num_candidates}, got {self.top_k}")
+        self.num_iters = check_int(num_iters, "num_iters", minimum=1)
+        self.low, self.high = self._bounds(action_bounds)
+        self.init_mean = np.broadcast_to((self.low + self.high) / 2.0, (self.plan_horizon, self.action_dim)).copy()
+        if init_std is None:
+            std = (self.high - self.low) / 4.0
+        else:
+            std = as_float_array(init_std, "init_std")
+            check_finite(std, "init_std")
+            if (std < 0).any() or std.size not in (1, self.action_dim):
+                raise ValueError(f"init_std must be >= 0, a number or {self.action_dim} numbers")
+        self.init_std = np.broadcast_to(std.reshape(-1), (self.plan_horizon, self.action_dim)).copy()
+        if not isinstance(warm_start, (bool, np.bool_)) or not isinstance(return_best, (bool, np.bool_)):
+            raise TypeError("warm_start and return_best must be bools")
+        self.warm_start = bool(warm_start)
+        self.return_best = bool(return_best)
+        self.alpha = _check_real(alpha, "alpha", low=0.0, high=1.0, high_open=True)
+        self.noise_beta = _check_real(noise_beta, "noise_beta", low=0.0)
+        self.keep_elites = _check_real(keep_elites, "keep_elites", low=0.0, high=1.0)
+        self.population_decay = _check_real(population_decay, "population_decay", low=1.0)
+        self.std_tol = _check_real(std_tol, "std_tol", low=0.0)
+        self.num_threads = check_num_threads(num_threads)
+        self._key = tuple(np.uint64(w) for w in seed_sequence(seed).generate_state(2, dtype=np.uint32))
+        self._calls = 0
+        self.reset()
+
+    def _bounds(self, bounds: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        if not isinstance(bounds, Sequence) or len(bounds) != 2:
+            raise TypeError("action_bounds must be a pair (low, high)")
+        low = as_float_array(bounds[0], "action_bounds")
+        high = as_float_array(bounds[1], "action_bounds")
+        low, high = (np.broadcast_to(b.reshape(-1), (self.action_dim,)).copy() if b.size in (1, self.action_dim)
+                     else None for b in (low, high))  # type: ignore[assignment]
+        if low is None or high is None:
+            raise ValueError(f"action_bounds must be numbers or arrays of action_dim = {self.action_dim}")
+        if not (np.isfinite(low).all() and np.isfinite(high).all()):
+            raise ValueError("action_bounds must be finite")
+        if not (low < high).all():
+            raise ValueError(f"action_bounds must have low < high, got low={low.tolist()}, high={high.tolist()}")
+        return low, high
+
+    def reset(self) -> None:
+        """Forget the warm start (call between episodes)."""
+        self._mean: NDArray[np.float64] | None = None
+        self._kept: NDArray[np.float64] = np.empty((0, self.plan_horizon, self.action_dim))
+
+    def _sample(self, mean: NDArray[np.float64], std: NDArray[np.float64], num: int, iteration: int) -> NDArray[np.float64]:
+        out = np.empty((num, self.plan_horizon, self.action_dim))
+        stream = np.uint64(self._calls * 1024 + iteration)  # up to 1024 iterations per call
+        if self.noise_beta > 0.0:
+            rng = np.random.default_rng([int(k) for k in self._key] + [int(stream)])
+            noise = _colored_noise(self.noise_beta, out.shape, rng)
+            np.clip(mean + std * noise, self.low, self.high, out=out)
+        else:
+            _plan_rollout.sample_actions(mean, std, self.low, self.high, stream, self._key[0], self._key[1], out)
+        return out
+
+    def plan(self, *args: Any) -> NDArray[np.float64]:
+        """The first action of the planned sequence, shape ``(action_dim,)``."""
+        with threads(self.num_threads):
+            return self._plan(args)
+
+    def _plan(self, args: tuple[Any, ...]) -> NDArray[np.float64]:
+        if self.warm_start and self._mean is not None:
+            mean = np.concatenate([self._mean[1:], self.init_mean[-1:]])
+        else:
+            mean = self.init_mean.copy()
+        std = self.init_std.copy()
+        kept = self._shifted_kept() if self.warm_start else self._kept[:0]
+        best_return, best_seq = -np.inf, mean
+        for i in range(self.num_iters):
+            num = max(int(self.num_candidates * self.population_decay ** (-i)), 2 * self.top_k)
+            num = min(num, self.num_candidates)
+            actions = self._sample(mean, std, max(num - len(kept), 1), i)
+            if len(kept):
+                actions = np.concatenate([actions, kept])
+            returns = self._model.returns(args, actions)
+            idx = elite_indices(returns, min(self.top_k, len(returns)))
+            elites = actions[idx]
+            if returns[idx[0]] > best_return:
+                best_return, best_seq = float(returns[idx[0]]), elites[0].copy()
+            elite_mean = elites.mean(axis=0)
+            elite_std = elites.std(axis=0, ddof=1) + STD_EPS
+            if self.alpha > 0.0:
+                elite_mean = self.alpha * mean + (1.0 - self.alpha) * elite_mean
+                elite_std = np.sqrt(self.alpha * std**2 + (1.0 - self.alpha) * elite_std**2)
+            mean, std = elite_mean, elite_std
+            kept = elites[: math.ceil(self.keep_elites * len(elites))] if self.keep_elites > 0 else kept[:0]
+            if self.std_tol > 0.0 and std.max() < self.std_tol:
+                break
+        self._mean = mean
+        self._kept = kept
+        self._calls += 1
+        self.last_return = best_return
+        return (best_seq if self.return_best else mean)[0].copy()
+
+    def _shifted_kept(self) -> NDArray[np.float64]:
+        """The kept elites of the last call, one step on: the new last step is the initial mean."""
+        if not len(self._kept):
+            return self._kept
+        tail = np.broadcast_to(self.init_mean[-1:], (len(self._kept), 1, self.action_dim))
+        return np.concatenate([self._kept[:, 1:], tail], axis=1)
+
+
+@dataclass(frozen=True)
+class MPCResult:
+    """Closed-loop episodes: ``returns`` per episode, the decisions made and the seconds spent
+    planning (``decisions / plan_seconds`` is the planner's decisions per second)."""
+
+    returns: NDArray[np.float64]
+    decisions: int
+    plan_seconds: float
+
+
+def mpc(
+    env_id: str,
+    planner: CEMPlanner,
+    episodes: int = 5,
+    reset_seeds: ArrayLike | None = None,
+    *,
+    callback: Callable[[int, float], object] | None = None,
+) -> NDArray[np.float64]:
+    """Receding-horizon control in real gymnasium: each step, plan from the env's internal
+    state (``env.unwrapped.state``), execute the first action, replan.
+
+    The plant is ``gymnasium.make(env_id)``; the planner's model may be native, compiled or
+    Python.  ``reset_seeds`` (default ``0 .. episodes-1``) seed each episode's reset;
+    ``planner.reset()`` is called before each.  ``callback(episode, return)`` is called after
+    each episode.  Returns the episodes' returns (rewards added in step order);
+    :func:`mpc_run` also gives the planning time.
+    """
+    return mpc_run(env_id, planner, episodes, reset_seeds, callback=callback).returns
+
+
+def mpc_run(
+    env_id: str,
+    planner: CEMPlanner,
+    episodes: int = 5,
+    reset_seeds: ArrayLike | None = None,
+    *,
+    callback: Callable[[int, float], object] | None = None,
+) -> MPCResult:
+    """:func:`mpc`, with the number of decisions and the seconds spent planning."""
+    import gymnasium
+
+    info = env_info(env_id)
+    if not isinstance(planner, CEMPlanner):
+        raise TypeError(f"planner must be a CEMPlanner, got {type(planner).__name__}")
+    episodes = check_int(episodes, "episodes", minimum=1)
+    seeds = list(range(episodes)) if reset_seeds is None else [check_int(s, "reset_seeds", minimum=0) for s in np.asarray(reset_seeds).reshape(-1)]
+    if len(seeds) != episodes:
+        raise ValueError(f"reset_seeds must have {episodes} seeds (episodes={episodes}), got {len(seeds)}")
+    env = gymnasium.make(env_id)
+    returns = []
+    decisions = 0
+    plan_seconds = 0.0
+    try:
+        for e, s in enumerate(seeds):
+            env.reset(seed=s)
+            planner.reset()
+            total = 0.0
+            while True:
+                state = np.array(env.unwrapped.state, dtype=np.float64)
+                start = time.perf_counter()
+                action = planner.plan(state)
+                plan_seconds += time.perf_counter() - start
+                decisions += 1
+                if info.discrete:
+                    env_action: Any = int(action[0] > 0.0)
+                else:
+                    # float64, as the native model's torque: gymnasium does not cast it.
+                    env_action = np.array(action, dtype=np.float64)
+                _, reward, terminated, truncated, _ = env.step(env_action)
+                total += float(reward)
+                if terminated or truncated:
+                    break
+            returns.append(total)
+            if callback is not None:
+                callback(e, total)
+    finally:
+        env.close()
+    return MPCResult(np.array(returns), decisions, plan_seconds)
