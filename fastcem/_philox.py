@@ -8,7 +8,7 @@ planner draws is the same whichever thread draws it, for any thread count, witho
 generator state to share or split.  ``tests/test_planning.py`` checks Random123's published
 known-answer vectors.
 
-Normal deviates come from pairs of uniforms by the Box-Muller transform.
+Normal deviates come from pairs of uniforms by Marsaglia's polar method.
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ _W0 = np.uint64(0x9E3779B9)
 _W1 = np.uint64(0xBB67AE85)
 _LOW32 = np.uint64(0xFFFFFFFF)
 _32 = np.uint64(32)
-_11 = np.uint64(11)
-_2_POW_M53 = 2.0**-53
+_2_POW_M31 = 2.0**-31
 
 
 @jit
@@ -48,14 +47,25 @@ def philox4x32_10(
 
 @jit
 def normal_pair(j: np.uint64, stream: np.uint64, k0: np.uint64, k1: np.uint64) -> tuple[float, float]:
-    """Normal deviates ``2j`` and ``2j + 1`` of stream ``stream`` under the key."""
-    w0, w1, w2, w3 = philox4x32_10(j & _LOW32, j >> _32, stream & _LOW32, stream >> _32, k0, k1)
-    # 53-bit integers, converted as signed: x86 has no direct unsigned 64-bit conversion.
-    u1 = 1.0 - float(np.int64(((w0 << _32) | w1) >> _11)) * _2_POW_M53  # in (0, 1]: log(u1) is finite
-    u2 = float(np.int64(((w2 << _32) | w3) >> _11)) * _2_POW_M53
-    radius = math.sqrt(-2.0 * math.log(u1))
-    angle = 2.0 * math.pi * u2
-    return radius * math.cos(angle), radius * math.sin(angle)
+    """Normal deviates ``2j`` and ``2j + 1`` (``j < 2**32``) of stream ``stream`` under the key.
+
+    Marsaglia's polar method: a point uniform in the square, accepted inside the unit disc
+    (probability pi/4), scaled to a pair of independent normals; no sine or cosine, so about
+    twice as fast as Box-Muller.  One Philox block gives two tries (32-bit coordinates); the
+    counter's second word numbers the blocks a pair needed, so every pair is still a pure
+    function of ``(key, stream, j)``.
+    """
+    block = np.uint64(0)
+    while True:
+        w0, w1, w2, w3 = philox4x32_10(j & _LOW32, block, stream & _LOW32, stream >> _32, k0, k1)
+        for a, b in ((w0, w1), (w2, w3)):
+            x = float(np.int64(a)) * _2_POW_M31 - 1.0  # signed conversion: one instruction on x86
+            y = float(np.int64(b)) * _2_POW_M31 - 1.0
+            s = x * x + y * y
+            if 0.0 < s < 1.0:
+                f = math.sqrt(-2.0 * math.log(s) / s)
+                return x * f, y * f
+        block += np.uint64(1)
 
 
 @jit(parallel=True)

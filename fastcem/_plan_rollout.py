@@ -13,7 +13,7 @@ from envs_native import cartpole, pendulum
 from envs_native._jit import jit
 
 from ._philox import normal_pair
-from ._rollout import _OVERLOAD_OPTIONS, _env_of, env_step, env_trig, state_of
+from ._rollout import LANES, _OVERLOAD_OPTIONS, _env_of, _store, env_step, env_step_lane, env_trig, state_of
 
 
 @jit(parallel=True)
@@ -28,22 +28,19 @@ def sample_actions(
     out: np.ndarray,
 ) -> None:
     """``out[n] = clip(mean + std * z[n], low, high)`` for ``z`` the normal deviates of Philox
-    stream ``stream``: candidate ``n`` uses deviates ``n * H * A ...``, whichever thread
-    draws them.  ``mean``, ``std`` are ``(H, A)``, ``low``/``high`` ``(A,)``, ``out`` ``(N, H, A)``."""
-    num, horizon, dim = out.shape
-    size = horizon * dim
-    # Pairs of deviates: candidate n starts at pair n * ceil(size / 2), so that a candidate's
-    # numbers do not depend on how many candidates there are.
+    stream ``stream``, all arrays flattened over the plan: ``mean``, ``std``, ``low``,
+    ``high`` have ``H * A`` entries, ``out`` is ``(N, H * A)``.  Candidate ``n`` uses the
+    deviate pairs from ``n * ceil(H * A / 2)`` on, whichever thread draws them, so its
+    numbers do not depend on the thread count or on how many candidates there are."""
+    size = out.shape[1]
     pairs = (size + 1) // 2
-    for n in prange(num):
+    for n in prange(out.shape[0]):
         for q in range(pairs):
             z0, z1 = normal_pair(np.uint64(n * pairs + q), stream, k0, k1)
-            for i, z in ((2 * q, z0), (2 * q + 1, z1)):
-                if i < size:
-                    t = i // dim
-                    a = i - t * dim
-                    v = mean[t, a] + std[t, a] * z
-                    out[n, t, a] = min(max(v, low[a]), high[a])
+            i = 2 * q
+            out[n, i] = min(max(mean[i] + std[i] * z0, low[i]), high[i])
+            if i + 1 < size:
+                out[n, i + 1] = min(max(mean[i + 1] + std[i + 1] * z1, low[i + 1]), high[i + 1])
 
 
 def env_action(plan_value: float, params: Any) -> Any:  # pragma: no cover - compiled only
@@ -63,24 +60,77 @@ def _ol_env_action(plan_value, params):  # noqa: ANN
 
 
 @jit
-def _sequence_return(state: np.ndarray, actions: np.ndarray, n: int, params: Any) -> float:
-    """The sum of the native env's rewards along ``actions[n]`` from ``state``, stopping
-    where the env terminates (a function of its own: numba's parallel-loop analysis cannot
-    see through the inlined step's tuples)."""
-    s = state_of(state.reshape(-1, 1), 0, params)
-    total = 0.0
+def _exact_rewards(
+    prev_states: np.ndarray,
+    actions: np.ndarray,
+    rows: np.ndarray,
+    t: int,
+    trig0: np.ndarray,
+    trig1: np.ndarray,
+    params: Any,
+    inexact: np.ndarray,
+    rewards: np.ndarray,
+) -> None:
+    """Redo, one by one, the lane steps whose reward needs a slow path (a libm call)."""
+    for k in range(LANES):
+        if inexact[k]:
+            state = state_of(prev_states, k, params)
+            action = env_action(actions[rows[k], t, 0], params)
+            rewards[k] = env_step(state, action, (trig0[k], trig1[k]), params)[1]
+
+
+@jit
+def _plan_block(state: np.ndarray, actions: np.ndarray, first: int, params: Any, out: np.ndarray) -> None:
+    """``out[n]`` for the candidates ``first ..`` (up to ``LANES`` of them), stepped side by
+    side in lanes as ``fastcem._rollout`` does for policies: the C-library calls lane by
+    lane, the rest as one branch-free vectorised loop, slow-path rewards redone per lane.
+    A lane's return adds its rewards in step order and stops at termination, exactly as a
+    single rollout does."""
+    num = min(LANES, actions.shape[0] - first)
+    rows = np.empty(LANES, dtype=np.int64)
+    states = np.empty((state.shape[0], LANES))
+    for k in range(LANES):
+        rows[k] = first + min(k, num - 1)  # spare lanes repeat the last candidate, unused
+        states[:, k] = state
+    prev_states = np.zeros_like(states)
+    trig0 = np.empty(LANES)
+    trig1 = np.empty(LANES)
+    rewards = np.empty(LANES)
+    inexact = np.zeros(LANES, dtype=np.bool_)
+    terminated = np.zeros(LANES, dtype=np.bool_)
+    alive = np.ones(LANES, dtype=np.bool_)
+    totals = np.zeros(LANES)
     for t in range(actions.shape[1]):
-        s, reward, terminated = env_step(s, env_action(actions[n, t, 0], params), env_trig(s, params), params)
-        total += reward
-        if terminated:
-            break
-    return total
+        for k in range(LANES):
+            trig = env_trig(state_of(states, k, params), params)
+            trig0[k] = trig[0]
+            trig1[k] = trig[1]
+        any_inexact = False
+        for k in range(LANES):
+            s = state_of(states, k, params)
+            action = env_action(actions[rows[k], t, 0], params)
+            nxt, reward, term, exact = env_step_lane(s, action, (trig0[k], trig1[k]), params)
+            if not exact:  # constant True for envs without slow paths: compiled away
+                _store(prev_states, k, s)
+            _store(states, k, nxt)
+            rewards[k] = reward
+            terminated[k] = term
+            inexact[k] = not exact
+            any_inexact |= not exact
+        if any_inexact:
+            _exact_rewards(prev_states, actions, rows, t, trig0, trig1, params, inexact, rewards)
+        for k in range(LANES):
+            totals[k] = totals[k] + rewards[k] if alive[k] else totals[k]
+            alive[k] = alive[k] & ~terminated[k]
+    for k in range(num):
+        out[first + k] = totals[k]
 
 
 @jit(parallel=True)
 def native_returns(state: np.ndarray, actions: np.ndarray, params: Any, out: np.ndarray) -> None:
     """``out[n]``: the return of the plan ``actions[n]`` (``(N, H, 1)``) from the float64
-    ``state`` under the native env's exact dynamics and rewards; the plan values become env
-    actions by :func:`env_action`."""
-    for n in prange(actions.shape[0]):
-        out[n] = _sequence_return(state, actions, n, params)
+    ``state`` under the native env's exact dynamics and rewards, stopping where the env
+    terminates; the plan values become env actions by :func:`env_action`."""
+    num_blocks = -(-actions.shape[0] // LANES)
+    for b in prange(num_blocks):
+        _plan_block(state, actions, b * LANES, params, out)

@@ -252,6 +252,9 @@ class CEMPlanner:
             raise ValueError(f"top_k must be <= num_candidates = {self.num_candidates}, got {self.top_k}")
         self.num_iters = check_int(num_iters, "num_iters", minimum=1)
         self.low, self.high = self._bounds(action_bounds)
+        # The bounds of every entry of a plan, flattened for the sampling kernel.
+        self._low_flat = np.tile(self.low, self.plan_horizon)
+        self._high_flat = np.tile(self.high, self.plan_horizon)
         self.init_mean = np.broadcast_to((self.low + self.high) / 2.0, (self.plan_horizon, self.action_dim)).copy()
         if init_std is None:
             std = (self.high - self.low) / 4.0
@@ -303,7 +306,8 @@ class CEMPlanner:
             noise = _colored_noise(self.noise_beta, out.shape, rng)
             np.clip(mean + std * noise, self.low, self.high, out=out)
         else:
-            _plan_rollout.sample_actions(mean, std, self.low, self.high, stream, self._key[0], self._key[1], out)
+            _plan_rollout.sample_actions(mean.reshape(-1), std.reshape(-1), self._low_flat, self._high_flat, stream,
+                                         self._key[0], self._key[1], out.reshape(num, -1))
         return out
 
     def plan(self, *args: Any) -> NDArray[np.float64]:
