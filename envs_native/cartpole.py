@@ -22,6 +22,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from ._fastmath import fast_sincos
 from ._jit import jit
 from ._seeding import generator_for_reset_seed
 
@@ -48,6 +49,7 @@ class Params(NamedTuple):
     x_threshold: float
     semi_implicit: bool
     sutton_barto_reward: bool
+    fast: bool  # fastcem's opt-in fast mode: polynomial sin/cos (see envs_native._fastmath)
 
 
 def default_params(
@@ -91,17 +93,20 @@ def default_params(
         x_threshold=2.4,
         semi_implicit=kinematics_integrator != "euler",
         sutton_barto_reward=bool(sutton_barto_reward),
+        fast=False,
     )
 
 
 @jit(inline="always")
-def trig(state: tuple[float, float, float, float]) -> tuple[float, float]:
-    """``(cos theta, sin theta)``: the step's C-library calls.
+def trig(state: tuple[float, float, float, float], params: Params) -> tuple[float, float]:
+    """``(cos theta, sin theta)``: the step's C-library calls (polynomials in fast mode).
 
     They are kept apart from the rest of the step so that a lockstep rollout can make them
     for all its lanes first and run everything else as vector code (LLVM cannot vectorize a
     loop that calls ``sin``); :func:`step_tuple` is the two put together.
     """
+    if params.fast:
+        return fast_sincos(state[2])
     return math.cos(state[2]), math.sin(state[2])
 
 
@@ -160,7 +165,7 @@ def step_tuple(
     state: tuple[float, float, float, float], action: int, params: Params
 ) -> tuple[tuple[float, float, float, float], float, bool]:
     """One step from a state tuple: ``(next_state, reward, terminated)``."""
-    return step_trig(state, action, trig(state), params)
+    return step_trig(state, action, trig(state, params), params)
 
 
 @jit(inline="always")

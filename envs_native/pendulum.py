@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from ._fastmath import fast_sincos
 from ._jit import jit
 from ._libm import _fma, pow2, square_fast
 from ._seeding import generator_for_reset_seed
@@ -46,6 +47,7 @@ class Params(NamedTuple):
     l: float  # noqa: E741 -- gymnasium's name
     gravity_coef: float  # 3 * g / (2 * l)
     torque_coef: float  # 3.0 / (m * l**2)
+    fast: bool  # fastcem's opt-in fast mode: polynomial sin/cos, x * x squares
 
 
 def default_params(g: float = 10.0) -> Params:
@@ -66,6 +68,7 @@ def default_params(g: float = 10.0) -> Params:
         l=l,
         gravity_coef=3 * g / (2 * l),
         torque_coef=3.0 / (m * l**2),
+        fast=False,
     )
 
 
@@ -119,12 +122,15 @@ def angle_normalize(x: float) -> float:
 
 
 @jit(inline="always")
-def trig(state: tuple[float, float]) -> tuple[float, float]:
-    """``(cos theta, sin theta)``: the C-library calls that the observation and the step share.
+def trig(state: tuple[float, float], params: Params) -> tuple[float, float]:
+    """``(cos theta, sin theta)``: the C-library calls that the observation and the step
+    share (polynomials in fast mode).
 
     Kept apart so that a lockstep rollout can make them for all its lanes first (see
-    ``envs_native.cartpole.trig``); :func:`step_tuple` and :func:`observe_tuple` call it.
+    ``envs_native.cartpole.trig``); :func:`step_tuple` calls it.
     """
+    if params.fast:
+        return fast_sincos(state[0])
     return math.cos(state[0]), math.sin(state[0])
 
 
@@ -141,6 +147,9 @@ def step_trig(
 ) -> tuple[tuple[float, float], float, bool]:
     """One step from a state tuple given its :func:`trig`: ``(next_state, reward,
     terminated)``; never terminates."""
+    if params.fast:
+        next_state, reward, terminated, _ = step_lane(state, action, trig, params)
+        return next_state, reward, terminated
     th, thdot = state
     u = _clip(action, -params.max_torque, params.max_torque)
     costs = pow2(angle_normalize(th)) + 0.1 * pow2(thdot) + 0.001 * pow2(u)
@@ -153,8 +162,9 @@ def step_lane(
 ) -> tuple[tuple[float, float], float, bool, bool]:
     """:func:`step_trig` with the cost's angle wrap and squares on their fast paths only, so
     that lanes vectorize: ``(next_state, reward, terminated, exact)``.  Where ``exact`` is
-    False (about one step in ten) the reward must be taken from :func:`step_trig`; the
-    next state is always right (the cost does not enter the dynamics)."""
+    False (about one step in eight) the reward must be taken from :func:`step_trig`; the
+    next state is always right (the cost does not enter the dynamics).  In fast mode this
+    is the step, and ``exact`` is always True."""
     th, thdot = state
     u = _clip(action, -params.max_torque, params.max_torque)
     angle, ok_angle = angle_normalize_fast(th)
@@ -162,7 +172,8 @@ def step_lane(
     sq_thdot, ok1 = square_fast(thdot)
     sq_u, ok2 = square_fast(u)
     costs = sq_angle + 0.1 * sq_thdot + 0.001 * sq_u
-    return _dynamics(th, thdot, u, trig, params), -costs, False, ok_angle & ok0 & ok1 & ok2
+    exact = (ok_angle & ok0 & ok1 & ok2) | params.fast
+    return _dynamics(th, thdot, u, trig, params), -costs, False, exact
 
 
 @jit(inline="always")
@@ -170,7 +181,7 @@ def step_tuple(
     state: tuple[float, float], action: float, params: Params
 ) -> tuple[tuple[float, float], float, bool]:
     """One step from a state tuple: ``(next_state, reward, terminated)``; never terminates."""
-    return step_trig(state, action, trig(state), params)
+    return step_trig(state, action, trig(state, params), params)
 
 
 @jit(inline="always")
@@ -182,7 +193,7 @@ def observe_trig(state: tuple[float, float], trig: tuple[float, float]) -> tuple
 @jit(inline="always")
 def observe_tuple(state: tuple[float, float]) -> tuple[np.float32, ...]:
     """The float32 observation ``(cos theta, sin theta, theta_dot)`` of a state tuple."""
-    return observe_trig(state, trig(state))
+    return observe_trig(state, (math.cos(state[0]), math.sin(state[0])))
 
 
 @jit

@@ -83,3 +83,10 @@ def env_params(info: EnvInfo, env_kwargs: object) -> Any:
             f"env_kwargs has {unknown!r}, which {info.env_id} does not take; it takes {accepted}"
         )
     return info.module.default_params(**env_kwargs)
+
+
+def fast_mode(fast: object) -> bool:
+    """The ``fast`` flag as a bool (TypeError for anything else)."""
+    if not isinstance(fast, (bool, np.bool_)):
+        raise TypeError(f"fast must be a bool, got {type(fast).__name__}")
+    return bool(fast)

@@ -79,7 +79,7 @@ def _ol_env_trig(state, params):  # noqa: ANN
     if env is None:
         return None
     trig = env.trig
-    return lambda state, params: trig(state)
+    return lambda state, params: trig(state, params)
 
 
 @overload(env_step, jit_options=_OVERLOAD_OPTIONS, inline="always")
@@ -432,20 +432,20 @@ def record_episode(
     ret = 0.0
     terminated = False
     t = 0
-    while t < max_steps and not terminated:
+    while True:
+        # One call site of each inlined env function (numba's IR checks trip on two).
         trig = env_trig(state, params)
         obs = env_observe(state, trig, params)
-        action = policy_action(weights, 0, obs, params)
         _store(states.T, t, state)
         _store(observations.T, t, obs)
+        if terminated or t == max_steps:
+            return ret, t, terminated
+        action = policy_action(weights, 0, obs, params)
         actions[t] = action
         state, reward, terminated = env_step(state, action, trig, params)
         rewards[t] = reward
         ret += reward
         t += 1
-    _store(states.T, t, state)
-    _store(observations.T, t, env_observe(state, env_trig(state, params), params))
-    return ret, t, terminated
 
 
 @jit

@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from envs_native import env_info
 
-from ._checks import check_int, check_num_threads, env_params
+from ._checks import check_int, check_num_threads, env_params, fast_mode
 from .cem import CEM, HISTORY_COLUMNS
 from .evaluation import evaluate, policy_dim
 
@@ -149,6 +149,7 @@ def train(
     min_std: float = 0.0,
     common_random_numbers: bool = False,
     env_kwargs: dict[str, Any] | None = None,
+    fast: bool = False,
 ) -> TrainResult:
     """Run CEM policy search with linear policies on a native env (returns are maximised).
 
@@ -187,6 +188,8 @@ def train(
         PEGASUS (Ng & Jordan 2000).  Off by default, as in the seed.
     env_kwargs : dict, optional
         Keyword arguments of the env's ``default_params`` (see :func:`fastcem.evaluate`).
+    fast : bool
+        :func:`fastcem.evaluate`'s opt-in fast mode (not bit-identical to gymnasium).
 
     Returns
     -------
@@ -197,6 +200,7 @@ def train(
     epochs = check_int(epochs, "epochs", minimum=1)
     episodes = check_int(episodes, "episodes", minimum=1)
     check_num_threads(num_threads)
+    fast_mode(fast)
     if not isinstance(common_random_numbers, (bool, np.bool_)):
         raise TypeError(f"common_random_numbers must be a bool, got {type(common_random_numbers).__name__}")
     if callback is not None and not callable(callback):
@@ -213,10 +217,10 @@ def train(
         if common_random_numbers:
             reset_seeds = eval_rng.integers(2**32, size=episodes)
             returns = evaluate(thetas, env_id, episodes=episodes, reset_seeds=reset_seeds,
-                               num_threads=num_threads, env_kwargs=env_kwargs)
+                               num_threads=num_threads, env_kwargs=env_kwargs, fast=fast)
         else:
             returns = evaluate(thetas, env_id, episodes=episodes, seed=eval_rng,
-                               num_threads=num_threads, env_kwargs=env_kwargs)
+                               num_threads=num_threads, env_kwargs=env_kwargs, fast=fast)
         es.tell(thetas, returns)
         if callback is not None:
             row = es._history[-1]
