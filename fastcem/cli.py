@@ -86,6 +86,8 @@ def _add_experiment(sub: argparse._SubParsersAction, name: str, env_ids: tuple[s
     p.add_argument("--episodes", type=_positive_int, default=1, help="episodes per candidate (default %(default)s)")
     p.add_argument("--seed", type=_seed, default=None, help="random seed (default: fresh, and printed)")
     _add_threads(p)
+    p.add_argument("--fast", action="store_true",
+                   help="opt-in fast mode for training (polynomial sin/cos; not bit-identical to gymnasium)")
     p.add_argument("--eval-episodes", type=_positive_int, default=10,
                    help="fresh gymnasium episodes scoring each of the best thetas at the end (default %(default)s)")
     p.add_argument("--plot", metavar="PATH", help="write the history plot (png, pdf, svg; needs matplotlib)")
@@ -107,6 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--iters", type=_positive_int, default=5, help="CEM iterations per decision (default %(default)s)")
     plan.add_argument("--episodes", type=_positive_int, default=5, help="closed-loop episodes (default %(default)s)")
     plan.add_argument("--seed", type=_seed, default=0, help="planner seed; episode e resets with seed + e (default %(default)s)")
+    plan.add_argument("--fast", action="store_true",
+                      help="opt-in fast mode for the model (polynomial sin/cos; not bit-identical to gymnasium)")
     _add_threads(plan)
     demo = sub.add_parser("demo", help="time one evaluation of a random population of linear policies")
     demo.add_argument("--env", default="CartPole-v1", choices=ENV_IDS, help="env id (default %(default)s)")
@@ -165,7 +169,7 @@ def _experiment(args: argparse.Namespace) -> int:
     seeds = seed_sequence(args.seed)
     # Compile, or load from numba's cache, before the clock starts.
     start = time.perf_counter()
-    evaluate(np.zeros((2, policy_dim(env_id))), env_id, seed=0, num_threads=num_threads)
+    evaluate(np.zeros((2, policy_dim(env_id))), env_id, seed=0, num_threads=num_threads, fast=args.fast)
     elite_indices(np.zeros(2), 1)
     load_seconds = time.perf_counter() - start
 
@@ -183,7 +187,7 @@ def _experiment(args: argparse.Namespace) -> int:
         result = train(
             env_id, epochs=args.epochs, batch_size=args.batch_size, elite_frac=args.elite_frac,
             extra_std=args.extra_std, extra_decay_time=args.extra_decay_time, episodes=args.episodes,
-            seed=seeds, num_threads=num_threads, callback=report,
+            seed=seeds, num_threads=num_threads, callback=report, fast=args.fast,
         )
     print(f"expt took {result.wall_time:.3f} seconds ({result.episodes / result.wall_time:,.0f} episodes/s; "
           f"compiling or loading the kernels took {load_seconds:.2f} s before)")
@@ -223,10 +227,10 @@ def _plan(args: argparse.Namespace) -> int:
     env_id, bounds = PLAN_ENVS[args.env]
     planner = CEMPlanner(env_id, plan_horizon=args.horizon, num_candidates=args.candidates, top_k=args.top_k,
                          num_iters=args.iters, action_bounds=bounds, seed=args.seed,
-                         num_threads=_threads(args.num_threads))
+                         num_threads=_threads(args.num_threads), fast=args.fast)
     planner.plan(env_info(env_id).module.reset_state(0))  # compile or load before the clock starts
     print(f"{env_id}: CEM planner, horizon {args.horizon}, {args.candidates} candidates, top {args.top_k}, "
-          f"{args.iters} iterations, warm start; gymnasium plays the plant")
+          f"{args.iters} iterations, warm start{', fast mode' if args.fast else ''}; gymnasium plays the plant")
 
     def report(episode: int, ret: float) -> None:
         print(f"episode {episode} (reset seed {args.seed + episode}) - return {ret:.1f}", flush=True)

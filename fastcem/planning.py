@@ -42,7 +42,7 @@ from numpy.typing import ArrayLike, NDArray
 from envs_native import EnvInfo, env_info
 
 from . import _plan_rollout
-from ._checks import as_float_array, check_finite, check_int, check_num_threads
+from ._checks import as_float_array, check_finite, check_int, check_num_threads, fast_mode
 from ._parallel import threads
 from .cem import _check_real
 from .selection import elite_indices
@@ -57,9 +57,9 @@ STD_EPS = 1e-5
 class _NativeModel:
     """An env id as the model: the exact native dynamics and rewards."""
 
-    def __init__(self, info: EnvInfo) -> None:
+    def __init__(self, info: EnvInfo, fast: bool) -> None:
         self.info = info
-        self.params = info.module.default_params()
+        self.params = info.module.default_params()._replace(fast=fast)
         self.action_dim = 1
 
     def returns(self, args: tuple[Any, ...], actions: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -148,12 +148,14 @@ def _one_state(args: tuple[Any, ...], size: int | None, what: str) -> NDArray[np
     return state
 
 
-def _make_model(model: Any, action_dim: int | None) -> Any:
+def _make_model(model: Any, action_dim: int | None, fast: bool) -> Any:
     if isinstance(model, str):
         info = env_info(model)
         if action_dim not in (None, 1):
             raise ValueError(f"action_dim must be 1 for {info.env_id} (one plan value per step), got {action_dim}")
-        return _NativeModel(info)
+        return _NativeModel(info, fast)
+    if fast:
+        raise ValueError("fast=True applies to an env id model (the native kernels) only")
     if isinstance(model, tuple) and len(model) == 2 and all(isinstance(f, CPUDispatcher) for f in model):
         return _CompiledModel(model[0], model[1], action_dim)
     if callable(getattr(model, "evaluate_rollout", None)):
@@ -217,6 +219,9 @@ class CEMPlanner:
         Key of the noise.
     num_threads : int, optional
         Threads for the compiled kernels.
+    fast : bool
+        With an env id: :func:`fastcem.evaluate`'s opt-in fast mode for the model's rollouts
+        (polynomial ``sin``/``cos``, ``x * x`` squares; no longer bit-identical to gymnasium).
     """
 
     def __init__(
@@ -239,10 +244,11 @@ class CEMPlanner:
         std_tol: float = 0.0,
         seed: Any = None,
         num_threads: int | None = None,
+        fast: bool = False,
     ) -> None:
         if action_dim is not None:
             action_dim = check_int(action_dim, "action_dim", minimum=1)
-        self._model = _make_model(model, action_dim)
+        self._model = _make_model(model, action_dim, fast_mode(fast))
         self.model = model
         self.action_dim = self._model.action_dim
         self.plan_horizon = check_int(plan_horizon, "plan_horizon", minimum=1)

@@ -118,3 +118,12 @@ def test_bad_fast_arguments():
         fastcem.evaluate(np.zeros(4), "Pendulum-v1", init_states=[[1e7, 0.0]], fast=True)
     with pytest.raises(TypeError, match="fast must be a bool"):
         fastcem.train("CartPole-v1", fast="yes")
+
+
+def test_planner_fast_mode():
+    state = np.array([2.0, -1.0])
+    exact = fastcem.CEMPlanner("Pendulum-v1", plan_horizon=15, num_candidates=200, top_k=20, seed=1)
+    fast = fastcem.CEMPlanner("Pendulum-v1", plan_horizon=15, num_candidates=200, top_k=20, seed=1, fast=True)
+    np.testing.assert_allclose(fast.plan(state), exact.plan(state), rtol=1e-6)
+    with pytest.raises(ValueError, match="env id model"):
+        fastcem.CEMPlanner(lambda: None, fast=True)
