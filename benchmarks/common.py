@@ -41,15 +41,36 @@ def env_steps(env_id: str, thetas: np.ndarray, returns: np.ndarray) -> int:
     return len(thetas) * fastcem.max_episode_steps(env_id)
 
 
-def steps_per_second(env_id: str, thetas: np.ndarray, num_threads: int, repeats: int = 7) -> float:
-    """Median env-steps/s of ``evaluate`` over ``repeats`` calls (after one warm-up call)."""
-    returns = fastcem.evaluate(thetas, env_id, seed=0, num_threads=num_threads)
+def steps_per_second(env_id: str, thetas: np.ndarray, num_threads: int, repeats: int = 7, fast: bool = False) -> float:
+    """Median env-steps/s of ``evaluate`` over ``repeats`` calls (after one warm-up call);
+    ``fast`` selects the opt-in fast mode."""
+    returns = fastcem.evaluate(thetas, env_id, seed=0, num_threads=num_threads, fast=fast)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        fastcem.evaluate(thetas, env_id, seed=0, num_threads=num_threads)
+        fastcem.evaluate(thetas, env_id, seed=0, num_threads=num_threads, fast=fast)
         times.append(time.perf_counter() - start)
     return env_steps(env_id, thetas, returns) / float(np.median(times))
+
+
+_PEAK_MEMORY = (
+    "import resource, sys, numpy as np, fastcem;"
+    "fastcem.evaluate(np.zeros((64, 10)), 'CartPole-v1', seed=0);"
+    "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+    "thetas = np.random.default_rng(0).standard_normal((int(sys.argv[1]), 10));"
+    "fastcem.evaluate(thetas, 'CartPole-v1', seed=0);"
+    "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+    "print((peak - base) * 1024 / thetas.nbytes)"
+)
+
+
+def peak_memory_ratio(num_candidates: int = 1_000_000) -> float:
+    """In a fresh process: the peak memory of evaluating ``num_candidates`` CartPole policies
+    (the theta array included) above the interpreter's after its first ``evaluate``, as a
+    multiple of the theta array's size (Linux ``ru_maxrss``, in KiB)."""
+    out = subprocess.run([sys.executable, "-c", _PEAK_MEMORY, str(num_candidates)], capture_output=True,
+                         text=True, check=True)
+    return float(out.stdout.strip())
 
 
 _FIRST_CALL = (
