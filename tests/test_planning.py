@@ -228,3 +228,28 @@ def test_bad_models_and_states():
         fastcem.CEMPlanner(WrongShape(), action_dim=1, num_candidates=20, top_k=2).plan()
     with pytest.raises(ValueError, match="NaN"):
         fastcem.CEMPlanner(NaNs(), action_dim=1, num_candidates=20, top_k=2).plan()
+
+
+def test_python_model_may_return_a_torch_like_tensor():
+    class Tensor:
+        """What the seed's torch model returns, as far as the planner is concerned."""
+
+        def __init__(self, values):
+            self.values = values
+
+        def detach(self):
+            return self
+
+        def cpu(self):
+            return self
+
+        def __array__(self, dtype=None, copy=None):
+            return np.asarray(self.values, dtype=dtype)
+
+    class TorchLike:
+        def evaluate_rollout(self, h, s, actions):
+            return Tensor(-(actions**2).sum(axis=(1, 2)))
+
+    action = fastcem.CEMPlanner(TorchLike(), plan_horizon=5, action_dim=2, num_candidates=100, top_k=10,
+                                seed=0).plan("h", "s")
+    assert action.shape == (2,) and np.abs(action).max() < 0.1
