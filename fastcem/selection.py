@@ -26,7 +26,7 @@ __all__ = ["elite_indices"]
 _SMALL = 16
 
 
-@jit(inline="always")
+@jit
 def _better(rewards: np.ndarray, a: int, b: int) -> bool:
     """Whether candidate ``a`` ranks before ``b``: a larger reward, or an equal one and a lower index."""
     ra = rewards[a]
@@ -34,7 +34,7 @@ def _better(rewards: np.ndarray, a: int, b: int) -> bool:
     return ra > rb or (ra == rb and a < b)
 
 
-@jit(inline="always")
+@jit
 def _swap(idx: np.ndarray, i: int, j: int) -> None:
     t = idx[i]
     idx[i] = idx[j]
@@ -119,13 +119,21 @@ def select_elites(rewards: np.ndarray, k: int, out: np.ndarray) -> None:
     """Write the indices of the ``k`` best of ``rewards`` (1-D, no NaN, ``1 <= k <= n``) to
     ``out``, best first."""
     n = rewards.shape[0]
-    idx = np.arange(n)
+    # Plain loops rather than np.arange, np.log2 and slice assignment: each numpy function a
+    # kernel uses adds noticeably to its compile time.
+    idx = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        idx[i] = i
     if k < n:
         # Introselect: narrow [lo, hi] around the boundary between the k-th and (k+1)-th
         # best, allowing 2*log2(n) partitions before giving up on the pivots.
         lo = 0
         hi = n - 1
-        depth = 2 * int(np.log2(n) + 1)
+        depth = 0
+        m = n
+        while m > 0:
+            depth += 2
+            m >>= 1
         while True:
             if hi - lo + 1 <= _SMALL:
                 _insertion_sort(rewards, idx, lo, hi)
@@ -146,7 +154,8 @@ def select_elites(rewards: np.ndarray, k: int, out: np.ndarray) -> None:
         _insertion_sort(rewards, idx, 0, k - 1)
     else:
         _heapsort(rewards, idx, 0, k - 1)
-    out[:] = idx[:k]
+    for i in range(k):
+        out[i] = idx[i]
 
 
 def elite_indices(rewards: ArrayLike, k: int) -> NDArray[np.int64]:
