@@ -12,6 +12,7 @@ from envs_native import ENV_IDS, max_episode_steps
 
 from .cem import CEM
 from .evaluation import Trajectory, evaluate, policy_dim, rollout
+from .gym_eval import evaluate_gym, gym_policy_dim
 from .planning import CEMPlanner, MPCResult, mpc, mpc_run
 from .selection import elite_indices
 from .training import EpochStats, TrainResult, load_result, train
@@ -26,6 +27,8 @@ __all__ = [
     "Trajectory",
     "elite_indices",
     "evaluate",
+    "evaluate_gym",
+    "gym_policy_dim",
     "load_result",
     "max_episode_steps",
     "mpc",

@@ -454,3 +454,15 @@ def linear_action(theta: np.ndarray, obs: np.ndarray, params: Any) -> Any:
     compiled arithmetic as the rollouts, for driving an env from Python (a real gymnasium
     env in :mod:`fastcem._gym`)."""
     return policy_action(theta.reshape(-1, 1), 0, obs, params)
+
+
+@jit
+def linear_outputs(theta: np.ndarray, obs: np.ndarray, act_dim: int) -> np.ndarray:
+    """``obs @ W + b`` of the linear policy ``theta`` (1-D) for a 1-D float32 observation of
+    any length, in the documented order: the affine map of every rollout here, for envs
+    without native kernels (``fastcem.evaluate_gym``)."""
+    weights = theta.reshape(-1, 1)
+    out = np.empty(act_dim)
+    for j in range(act_dim):
+        out[j] = affine(weights, 0, obs, j, act_dim)
+    return out

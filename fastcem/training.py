@@ -23,6 +23,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from envs_native import env_info
 
+from .gym_eval import evaluate_gym, gym_policy_dim, is_native
+
 from ._checks import check_int, check_num_threads, env_params, fast_mode
 from .cem import CEM, HISTORY_COLUMNS
 from .evaluation import evaluate, policy_dim
@@ -150,6 +152,7 @@ def train(
     common_random_numbers: bool = False,
     env_kwargs: dict[str, Any] | None = None,
     fast: bool = False,
+    pool: Any = None,
 ) -> TrainResult:
     """Run CEM policy search with linear policies on a native env (returns are maximised).
 
@@ -159,7 +162,9 @@ def train(
 
     Parameters
     ----------
-    env_id : {"CartPole-v0", "CartPole-v1", "Pendulum-v1"}
+    env_id : str
+        A native env (``"CartPole-v0"``, ``"CartPole-v1"``, ``"Pendulum-v1"``), scored by the
+        compiled kernels, or any gymnasium env id, scored by :func:`fastcem.evaluate_gym`.
     epochs : int
         Epochs to run (>= 1); ``callback`` may stop earlier.
     episodes : int
@@ -190,38 +195,55 @@ def train(
         Keyword arguments of the env's ``default_params`` (see :func:`fastcem.evaluate`).
     fast : bool
         :func:`fastcem.evaluate`'s opt-in fast mode (not bit-identical to gymnasium).
+    pool : object with ``map``, optional
+        Score the candidates with :func:`fastcem.evaluate_gym` in real gymnasium through this
+        pool (``multiprocessing.Pool``, an executor, a Dask client's executor); also the way
+        to train on an env id without native kernels (then ``pool`` may be None: one process).
+        The loop is the same, with ``evaluate_gym`` in place of ``evaluate``.
 
     Returns
     -------
     TrainResult
     """
-    info = env_info(env_id)
-    env_params(info, env_kwargs)  # unknown kwargs fail here, before any epoch
+    native = pool is None and is_native(env_id)
+    if native:
+        info = env_info(env_id)
+        env_params(info, env_kwargs)  # unknown kwargs fail here, before any epoch
+        dim = policy_dim(env_id)
+    else:
+        if env_kwargs is not None or fast:
+            raise ValueError("env_kwargs and fast apply to the native envs only, not with a pool or another env id")
+        dim = gym_policy_dim(env_id)
     epochs = check_int(epochs, "epochs", minimum=1)
     episodes = check_int(episodes, "episodes", minimum=1)
     check_num_threads(num_threads)
     fast_mode(fast)
+    if pool is not None and not callable(getattr(pool, "map", None)):
+        raise TypeError(f"pool must have a map method (multiprocessing.Pool, an Executor, ...), got {type(pool).__name__}")
     if not isinstance(common_random_numbers, (bool, np.bool_)):
         raise TypeError(f"common_random_numbers must be a bool, got {type(common_random_numbers).__name__}")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
     cem_seq, eval_seq = seed_sequence(seed).spawn(2)
     es = CEM(
-        policy_dim(env_id), population=batch_size, elite_frac=elite_frac, mean=mean, std=std,
+        dim, population=batch_size, elite_frac=elite_frac, mean=mean, std=std,
         extra_std=extra_std, extra_decay_time=extra_decay_time, alpha=alpha, min_std=min_std, seed=cem_seq,
     )
     eval_rng = np.random.default_rng(eval_seq)
+
+    def score(thetas: NDArray[np.float64]) -> NDArray[np.float64]:
+        starts: dict[str, Any] = (
+            {"reset_seeds": eval_rng.integers(2**32, size=episodes)} if common_random_numbers else {"seed": eval_rng}
+        )
+        if native:
+            return evaluate(thetas, env_id, episodes=episodes, num_threads=num_threads, env_kwargs=env_kwargs,
+                            fast=fast, **starts)
+        return evaluate_gym(thetas, env_id, episodes=episodes, pool=pool, **starts)
+
     start = time.perf_counter()
     for _ in range(epochs):
         thetas = es.ask()
-        if common_random_numbers:
-            reset_seeds = eval_rng.integers(2**32, size=episodes)
-            returns = evaluate(thetas, env_id, episodes=episodes, reset_seeds=reset_seeds,
-                               num_threads=num_threads, env_kwargs=env_kwargs, fast=fast)
-        else:
-            returns = evaluate(thetas, env_id, episodes=episodes, seed=eval_rng,
-                               num_threads=num_threads, env_kwargs=env_kwargs, fast=fast)
-        es.tell(thetas, returns)
+        es.tell(thetas, score(thetas))
         if callback is not None:
             row = es._history[-1]
             stats = EpochStats(*row, best_return=es.best_return, elapsed=time.perf_counter() - start)
@@ -230,7 +252,7 @@ def train(
     wall_time = time.perf_counter() - start
     assert es.best_theta is not None  # at least one epoch ran
     return TrainResult(
-        env_id=info.env_id,
+        env_id=env_id,
         mean=es.mean,
         std=es.std,
         best_theta=es.best_theta,
