@@ -11,7 +11,8 @@ import numba
 # numba's "workqueue" threading layer (used when neither TBB nor OpenMP is found) aborts the
 # interpreter if two Python threads launch parallel kernels at once.  The kernels use every
 # core anyway, so launches are simply serialised.
-_LAUNCH_LOCK = threading.Lock()
+# Re-entrant: a user's Python model called from inside fastcem may call fastcem again.
+_LAUNCH_LOCK = threading.RLock()
 
 
 @contextmanager

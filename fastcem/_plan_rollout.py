@@ -115,8 +115,9 @@ def _plan_block(state: np.ndarray, actions: np.ndarray, first: int, params: Any,
             _store(states, k, nxt)
             rewards[k] = reward
             terminated[k] = term
-            inexact[k] = not exact
-            any_inexact |= not exact
+            lane_inexact = (not exact) & (k < num)  # spare lanes do not count
+            inexact[k] = lane_inexact
+            any_inexact |= lane_inexact
         if any_inexact:
             _exact_rewards(prev_states, actions, rows, t, trig0, trig1, params, inexact, rewards)
         for k in range(LANES):

@@ -350,8 +350,10 @@ def _worker(
                 _store(prev_states, k, state)
             _store(states, k, next_state)
             lane_reward[k] = reward
-            lane_inexact[k] = not exact
-            any_inexact |= not exact
+            # An idle lane's steps do not count (its zero state would always look inexact).
+            inexact = (not exact) & live[k]
+            lane_inexact[k] = inexact
+            any_inexact |= inexact
             lane_steps[k] += 1
             done = terminated | (lane_steps[k] == max_steps)
             lane_done[k] = done

@@ -208,7 +208,8 @@ def _score(args: argparse.Namespace, result: TrainResult, seeds: np.random.SeedS
     """Score the best thetas in real gymnasium on fresh reset seeds, as the seed did with its
     Monitor, and check that the native kernels give the same returns."""
     best = result.elites[:NUM_BEST]
-    reset_seeds = np.random.default_rng(seeds.spawn(1)[0]).integers(2**31, size=args.eval_episodes)
+    # train spawns children 0 and 1 of the seed; the scoring episodes come from child 2.
+    reset_seeds = np.random.default_rng(seeds.spawn(3)[2]).integers(2**31, size=args.eval_episodes)
     n = args.eval_episodes
     print(f"epochs done - evaluating {len(best)} best thetas on {n} fresh gymnasium episode{'s' if n > 1 else ''} each")
     scores = [sequential_mean(gym_returns(theta, result.env_id, reset_seeds)) for theta in best]

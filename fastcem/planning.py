@@ -16,7 +16,8 @@ A model is one of:
   is discrete: a plan value > 0 means action 1 (push right), else 0; Pendulum's is the torque.
 * a pair ``(dynamics, reward)`` of numba ``@njit`` functions, compiled into the same kind of
   parallel rollout: ``dynamics(state, action, next_state)`` writes the next state into
-  ``next_state`` (1-D float64 arrays, ``action`` of length ``action_dim``) and
+  ``next_state`` (1-D float64 arrays of ``state_dim``, ``action`` of ``action_dim``; both
+  sizes are given to the planner, which checks every state before the kernel runs) and
   ``reward(state, action, next_state)`` returns the step's reward.  ``plan(state)``.
 * any object with ``evaluate_rollout(*args, actions)`` returning ``(N,)`` returns for
   ``actions`` of shape ``(N, H, action_dim)`` -- the seed's interface; ``plan(*args)``.
@@ -46,6 +47,7 @@ from ._checks import as_float_array, check_finite, check_int, check_num_threads,
 from ._parallel import threads
 from .cem import _check_real
 from .selection import elite_indices
+from .evaluation import FAST_STATE_LIMIT
 from .training import seed_sequence
 
 __all__ = ["CEMPlanner", "MPCResult", "mpc"]
@@ -64,6 +66,8 @@ class _NativeModel:
 
     def returns(self, args: tuple[Any, ...], actions: NDArray[np.float64]) -> NDArray[np.float64]:
         state = _one_state(args, self.info.state_dim, f"the state of {self.info.env_id}")
+        if self.params.fast and (np.abs(state) > FAST_STATE_LIMIT).any():
+            raise ValueError(f"fast=True needs states within ±{FAST_STATE_LIMIT:g}; use the exact mode")
         out = np.empty(actions.shape[0])
         _plan_rollout.native_returns(state, actions, self.params, out)
         return out
@@ -98,14 +102,16 @@ def _compiled_rollout(dynamics: Any, reward: Any) -> Any:
 class _CompiledModel:
     """A ``(dynamics, reward)`` pair of numba functions as the model."""
 
-    def __init__(self, dynamics: Any, reward: Any, action_dim: int | None) -> None:
-        if action_dim is None:
-            raise ValueError("action_dim is required with a (dynamics, reward) model")
+    def __init__(self, dynamics: Any, reward: Any, action_dim: int | None, state_dim: int | None) -> None:
+        if action_dim is None or state_dim is None:
+            raise ValueError("action_dim and state_dim are required with a (dynamics, reward) model: the "
+                             "compiled rollout must know the sizes of the arrays it hands your functions")
         self.kernel = _compiled_rollout(dynamics, reward)
         self.action_dim = action_dim
+        self.state_dim = state_dim
 
     def returns(self, args: tuple[Any, ...], actions: NDArray[np.float64]) -> NDArray[np.float64]:
-        state = _one_state(args, None, "state")
+        state = _one_state(args, self.state_dim, f"the model's state (state_dim={self.state_dim})")
         out = np.empty(actions.shape[0])
         self.kernel(state, actions, out)
         if not np.isfinite(out).all():
@@ -148,7 +154,7 @@ def _one_state(args: tuple[Any, ...], size: int | None, what: str) -> NDArray[np
     return state
 
 
-def _make_model(model: Any, action_dim: int | None, fast: bool) -> Any:
+def _make_model(model: Any, action_dim: int | None, state_dim: int | None, fast: bool) -> Any:
     if isinstance(model, str):
         info = env_info(model)
         if action_dim not in (None, 1):
@@ -157,7 +163,7 @@ def _make_model(model: Any, action_dim: int | None, fast: bool) -> Any:
     if fast:
         raise ValueError("fast=True applies to an env id model (the native kernels) only")
     if isinstance(model, tuple) and len(model) == 2 and all(isinstance(f, CPUDispatcher) for f in model):
-        return _CompiledModel(model[0], model[1], action_dim)
+        return _CompiledModel(model[0], model[1], action_dim, state_dim)
     if callable(getattr(model, "evaluate_rollout", None)):
         return _PythonModel(model, action_dim)
     raise TypeError(
@@ -167,17 +173,35 @@ def _make_model(model: Any, action_dim: int | None, fast: bool) -> Any:
 
 
 def _colored_noise(beta: float, shape: tuple[int, int, int], rng: np.random.Generator) -> NDArray[np.float64]:
-    """Gaussian noise with power spectrum ``1 / f**beta`` along the time axis (axis 1), unit
-    variance per sequence: Timmer & König (1995), as iCEM samples it."""
+    """Gaussian noise with power spectrum ``1 / f**beta`` along the time axis (axis 1) and unit
+    variance: Timmer & König (1995), as iCEM samples it (the ``colorednoise`` package's
+    ``powerlaw_psd_gaussian``): random Fourier coefficients scaled by ``f**(-beta/2)``, real at
+    f = 0 and at the Nyquist frequency, normalised by the exact std, not each sample's."""
     horizon = shape[1]
     freqs = np.fft.rfftfreq(horizon)
-    freqs[0] = freqs[1] if horizon > 1 else 1.0  # no infinite power at f = 0
-    scale = freqs ** (-beta / 2.0)
-    spec_shape = (shape[0], len(freqs), shape[2])
-    spectrum = (rng.standard_normal(spec_shape) + 1j * rng.standard_normal(spec_shape)) * scale[None, :, None]
-    noise = np.fft.irfft(spectrum, n=horizon, axis=1)
-    std = noise.std(axis=1, keepdims=True)
-    return noise / np.where(std > 0, std, 1.0)
+    scale = freqs.copy()
+    scale[scale < 1.0 / horizon] = 1.0 / horizon  # the lowest frequency stands in for f = 0
+    scale = scale ** (-beta / 2.0)
+    # The exact std of every output: the real coefficients at f = 0 (and at the Nyquist
+    # frequency, even horizons) have variance 2 * scale**2 and enter once, the others twice as
+    # much through the conjugate half.  (colorednoise's formula is this for long signals
+    # only; for a horizon of 10 it is 8% off.)
+    variance = 2.0 * scale[0] ** 2
+    if horizon % 2 == 0:
+        variance += 2.0 * scale[-1] ** 2 + 4.0 * np.sum(scale[1:-1] ** 2)
+    else:
+        variance += 4.0 * np.sum(scale[1:] ** 2)
+    sigma = np.sqrt(variance) / horizon
+    spec_shape = (shape[0], shape[2], len(freqs))
+    real = rng.standard_normal(spec_shape) * scale
+    imag = rng.standard_normal(spec_shape) * scale
+    if horizon % 2 == 0:
+        imag[..., -1] = 0.0
+        real[..., -1] *= np.sqrt(2.0)
+    imag[..., 0] = 0.0
+    real[..., 0] *= np.sqrt(2.0)
+    noise = np.fft.irfft(real + 1j * imag, n=horizon, axis=-1) / sigma
+    return np.moveaxis(noise, -1, 1)  # (N, A, H) -> (N, H, A)
 
 
 class CEMPlanner:
@@ -192,6 +216,10 @@ class CEMPlanner:
         ``num_candidates`` per iteration, refit on the ``top_k`` best, ``num_iters``
         iterations, actions clamped to ``action_bounds = (low, high)`` (numbers or arrays of
         ``action_dim``).  ``action_dim`` is 1 for an env id.
+    seed : None, int or SeedSequence
+        Key of the noise.
+    state_dim : int, optional
+        The state's length, required with a ``(dynamics, reward)`` model.
     init_std : float or array, optional
         The initial std; default ``(high - low) / 4`` (the seed's 0.5 for (-1, 1), and PETS's
         and mbrl-lib's choice).  The initial mean is ``(low + high) / 2``.
@@ -215,8 +243,6 @@ class CEMPlanner:
         iCEM's decay: iteration ``i`` samples ``max(num_candidates * decay**-i, 2 * top_k)``.
     std_tol : float
         Stop iterating when every std is below this (iCEM's early stop); 0: never.
-    seed : None, int or SeedSequence
-        Key of the noise.
     num_threads : int, optional
         Threads for the compiled kernels.
     fast : bool
@@ -233,7 +259,9 @@ class CEMPlanner:
         top_k: int = 100,
         num_iters: int = 5,
         action_bounds: tuple[ArrayLike, ArrayLike] = (-1.0, 1.0),
+        seed: Any = None,
         *,
+        state_dim: int | None = None,
         init_std: ArrayLike | None = None,
         warm_start: bool = True,
         alpha: float = 0.0,
@@ -242,13 +270,14 @@ class CEMPlanner:
         return_best: bool = False,
         population_decay: float = 1.0,
         std_tol: float = 0.0,
-        seed: Any = None,
         num_threads: int | None = None,
         fast: bool = False,
     ) -> None:
         if action_dim is not None:
             action_dim = check_int(action_dim, "action_dim", minimum=1)
-        self._model = _make_model(model, action_dim, fast_mode(fast))
+        if state_dim is not None:
+            state_dim = check_int(state_dim, "state_dim", minimum=1)
+        self._model = _make_model(model, action_dim, state_dim, fast_mode(fast))
         self.model = model
         self.action_dim = self._model.action_dim
         self.plan_horizon = check_int(plan_horizon, "plan_horizon", minimum=1)
@@ -256,7 +285,7 @@ class CEMPlanner:
         self.top_k = check_int(top_k, "top_k", minimum=2)
         if self.top_k > self.num_candidates:
             raise ValueError(f"top_k must be <= num_candidates = {self.num_candidates}, got {self.top_k}")
-        self.num_iters = check_int(num_iters, "num_iters", minimum=1)
+        self.num_iters = check_int(num_iters, "num_iters", minimum=1, maximum=2**32 - 1)
         self.low, self.high = self._bounds(action_bounds)
         # The bounds of every entry of a plan, flattened for the sampling kernel.
         self._low_flat = np.tile(self.low, self.plan_horizon)
@@ -306,22 +335,20 @@ class CEMPlanner:
 
     def _sample(self, mean: NDArray[np.float64], std: NDArray[np.float64], num: int, iteration: int) -> NDArray[np.float64]:
         out = np.empty((num, self.plan_horizon, self.action_dim))
-        stream = np.uint64(self._calls * 1024 + iteration)  # up to 1024 iterations per call
+        # Call and iteration in the two 32-bit words of the Philox stream.
+        stream = np.uint64(((self._calls & 0xFFFFFFFF) << 32) | iteration)
         if self.noise_beta > 0.0:
             rng = np.random.default_rng([int(k) for k in self._key] + [int(stream)])
             noise = _colored_noise(self.noise_beta, out.shape, rng)
             np.clip(mean + std * noise, self.low, self.high, out=out)
         else:
-            _plan_rollout.sample_actions(mean.reshape(-1), std.reshape(-1), self._low_flat, self._high_flat, stream,
-                                         self._key[0], self._key[1], out.reshape(num, -1))
+            with threads(self.num_threads):
+                _plan_rollout.sample_actions(mean.reshape(-1), std.reshape(-1), self._low_flat, self._high_flat,
+                                             stream, self._key[0], self._key[1], out.reshape(num, -1))
         return out
 
     def plan(self, *args: Any) -> NDArray[np.float64]:
         """The first action of the planned sequence, shape ``(action_dim,)``."""
-        with threads(self.num_threads):
-            return self._plan(args)
-
-    def _plan(self, args: tuple[Any, ...]) -> NDArray[np.float64]:
         if self.warm_start and self._mean is not None:
             mean = np.concatenate([self._mean[1:], self.init_mean[-1:]])
         else:
@@ -335,7 +362,11 @@ class CEMPlanner:
             actions = self._sample(mean, std, max(num - len(kept), 1), i)
             if len(kept):
                 actions = np.concatenate([actions, kept])
-            returns = self._model.returns(args, actions)
+            if isinstance(self._model, _PythonModel):
+                returns = self._model.returns(args, actions)  # user code: may call fastcem itself
+            else:
+                with threads(self.num_threads):
+                    returns = self._model.returns(args, actions)
             idx = elite_indices(returns, min(self.top_k, len(returns)))
             elites = actions[idx]
             if returns[idx[0]] > best_return:

@@ -175,12 +175,18 @@ def elite_indices(rewards: ArrayLike, k: int) -> NDArray[np.int64]:
     -------
     ndarray, shape (k,), int64
     """
-    arr = as_float_array(rewards, "rewards")
+    arr = np.asarray(rewards)
+    if arr.dtype.kind in "iu" and arr.size and (arr.dtype.kind == "i" or arr.max() <= np.iinfo(np.int64).max):
+        # Integers stay integers (the kernel compiles for int64 too): above 2**53 a float64
+        # would merge neighbours that heapq tells apart.
+        arr = np.ascontiguousarray(arr, dtype=np.int64)
+    else:
+        arr = as_float_array(rewards, "rewards")
     if arr.ndim != 1:
         raise ValueError(f"rewards must be 1-D, got shape {arr.shape}")
     if arr.shape[0] == 0:
         raise ValueError("rewards must not be empty")
-    if np.isnan(arr).any():
+    if arr.dtype.kind == "f" and np.isnan(arr).any():
         raise ValueError(f"rewards must not contain NaN (first at index {int(np.argmax(np.isnan(arr)))})")
     k = check_int(k, "k", 1, arr.shape[0])
     out = np.empty(k, dtype=np.int64)

@@ -125,9 +125,11 @@ def load_result(path: str | os.PathLike[str]) -> TrainResult:
 
 
 def seed_sequence(seed: object) -> np.random.SeedSequence:
-    """``seed`` (None, a non-negative int or a SeedSequence) as a ``SeedSequence``."""
+    """``seed`` (None, a non-negative int or a SeedSequence) as a new ``SeedSequence``: a
+    given one is copied, so that spawning from the result leaves it as it was and the same
+    seed always gives the same children."""
     if isinstance(seed, np.random.SeedSequence):
-        return seed
+        return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key, pool_size=seed.pool_size)
     if seed is not None:
         check_int(seed, "seed", minimum=0)
     return np.random.SeedSequence(seed)  # type: ignore[arg-type]

@@ -103,7 +103,7 @@ def distance_cost(state, action, next_state):
 
 def test_compiled_user_model(rng):
     planner = fastcem.CEMPlanner((double_integrator, distance_cost), plan_horizon=20, action_dim=1,
-                                 num_candidates=400, top_k=40, action_bounds=(-2.0, 2.0), seed=3)
+                                 num_candidates=400, top_k=40, action_bounds=(-2.0, 2.0), seed=3, state_dim=2)
     # The compiled rollout sums the user's rewards along each sequence.
     actions = rng.uniform(-2, 2, size=(30, 20, 1))
     state = np.array([1.0, 0.0])
@@ -148,27 +148,97 @@ def test_warm_start_shifts_the_previous_plan():
     np.testing.assert_allclose(model.calls[-1].mean(axis=0)[:, 0], 0.0, atol=0.002)
 
 
-def test_options_change_the_search_and_keep_its_shape():
-    for options in ({"alpha": 0.3}, {"noise_beta": 2.0}, {"keep_elites": 0.3}, {"return_best": True},
-                    {"population_decay": 1.5}, {"std_tol": 10.0}):
+def test_population_decay_and_early_stop_change_the_batch_sizes():
+    for options, sizes in (({"population_decay": 1.5}, [300, 200, 133]), ({"std_tol": 10.0}, [300]), ({}, [300] * 3)):
         model = Recorder()
-        planner = fastcem.CEMPlanner(model, plan_horizon=8, action_dim=1, num_candidates=300, top_k=30,
-                                     num_iters=3, seed=0, **options)
-        planner.plan(None, None)
-        sizes = [len(a) for a in model.calls]
-        if "population_decay" in options:
-            assert sizes == [300, 200, 133]
-        elif "std_tol" in options:
-            assert sizes == [300]  # stopped after the first iteration
-        else:
-            assert sizes == [300, 300, 300]
-    # Colored noise with beta = 2 is smoother along the horizon than white noise.
-    white, red = Recorder(), Recorder()
-    fastcem.CEMPlanner(white, plan_horizon=30, action_dim=1, num_candidates=500, num_iters=1, seed=0).plan(None, None)
-    fastcem.CEMPlanner(red, plan_horizon=30, action_dim=1, num_candidates=500, num_iters=1, seed=0,
-                       noise_beta=2.0).plan(None, None)
-    roughness = [np.abs(np.diff(m.calls[0][:, :, 0], axis=1)).mean() for m in (white, red)]
-    assert roughness[1] < 0.5 * roughness[0]
+        fastcem.CEMPlanner(model, plan_horizon=8, action_dim=1, num_candidates=300, top_k=30, num_iters=3, seed=0,
+                           **options).plan(None, None)
+        assert [len(a) for a in model.calls] == sizes, options
+
+
+def refit(actions, top_k):
+    """The seed's refit of the recorded actions under the Recorder's objective."""
+    returns = -(actions**2).sum(axis=(1, 2))
+    elites = actions[np.argsort(-returns, kind="stable")[:top_k]]
+    return elites, elites.mean(axis=0), elites.std(axis=0, ddof=1) + 1e-5
+
+
+def test_alpha_smooths_the_refit():
+    model = Recorder()
+    planner = fastcem.CEMPlanner(model, plan_horizon=4, action_dim=1, num_candidates=2000, top_k=200, num_iters=2,
+                                 alpha=0.5, init_std=0.01, seed=0)
+    action = planner.plan(None, None)
+    # Iteration 1's samples are centred on 0.5 * initial mean + 0.5 * elite mean of iteration 0.
+    _, mean0, std0 = refit(model.calls[0], 200)
+    centre = model.calls[1].mean(axis=0)
+    np.testing.assert_allclose(centre, 0.5 * 0.0 + 0.5 * mean0, atol=3 * 0.01 / np.sqrt(2000))
+    _, mean1, _ = refit(model.calls[1], 200)
+    smoothed_mean0 = 0.5 * mean0
+    np.testing.assert_allclose(action, (0.5 * smoothed_mean0 + 0.5 * mean1)[0], rtol=1e-12)
+
+
+def test_return_best_returns_the_best_sequence_seen():
+    model = Recorder()
+    planner = fastcem.CEMPlanner(model, plan_horizon=5, action_dim=1, num_candidates=50, top_k=5, num_iters=3,
+                                 return_best=True, seed=0)
+    action = planner.plan(None, None)
+    everything = np.concatenate(model.calls)
+    best = everything[np.argmax(-(everything**2).sum(axis=(1, 2)))]
+    assert action.tolist() == best[0].tolist()
+
+
+def test_keep_elites_carries_the_elites_forward_and_shifted():
+    model = Recorder()
+    planner = fastcem.CEMPlanner(model, plan_horizon=5, action_dim=1, num_candidates=40, top_k=10, num_iters=2,
+                                 keep_elites=0.3, seed=0)
+    planner.plan(None, None)
+    first, second = model.calls
+    elites0, _, _ = refit(first, 10)
+    assert len(second) == 40 and second[-3:].tolist() == elites0[:3].tolist()
+    elites1, _, _ = refit(second, 10)
+    planner.plan(None, None)
+    kept = model.calls[2][-3:]  # the next call starts with last call's elites, one step on
+    assert kept[:, :-1].tolist() == elites1[:3, 1:].tolist() and (kept[:, -1] == 0.0).all()
+
+
+@pytest.mark.parametrize("horizon", [2, 3, 10, 30])
+def test_colored_noise_has_unit_variance_and_is_smoother(horizon):
+    red, white = Recorder(), Recorder()
+    for model, beta in ((red, 2.0), (white, 0.0)):
+        fastcem.CEMPlanner(model, plan_horizon=horizon, action_dim=2, num_candidates=20_000, num_iters=1,
+                           init_std=1.0, action_bounds=(-1e9, 1e9), noise_beta=beta, seed=0).plan(None, None)
+    noise = red.calls[0]
+    np.testing.assert_allclose(noise.var(axis=0), 1.0, rtol=0.1)
+    assert abs(np.mean(noise**4) / np.mean(noise**2) ** 2 - 3.0) < 0.2  # Gaussian marginals
+    if horizon >= 10:
+        rough = [np.abs(np.diff(m.calls[0], axis=1)).mean() for m in (red, white)]
+        assert rough[0] < 0.75 * rough[1]
+
+
+def test_a_python_model_may_call_fastcem_itself():
+    class Nested:
+        def evaluate_rollout(self, actions):
+            terminal = fastcem.evaluate(np.zeros(4), "Pendulum-v1", seed=0)[0]
+            return -(actions**2).sum(axis=(1, 2)) + terminal
+
+    action = fastcem.CEMPlanner(Nested(), plan_horizon=3, action_dim=1, num_candidates=20, top_k=2,
+                                num_iters=1, seed=0).plan()
+    assert action.shape == (1,)
+
+
+def test_noise_streams_of_calls_and_iterations_do_not_collide():
+    planner = fastcem.CEMPlanner("Pendulum-v1", plan_horizon=3, num_candidates=4, top_k=2, seed=0)
+    mean, std = np.zeros((3, 1)), np.ones((3, 1))
+    late_iteration = planner._sample(mean, std, 4, 1024)
+    planner._calls = 1
+    next_call = planner._sample(mean, std, 4, 0)
+    assert late_iteration.tolist() != next_call.tolist()
+
+
+def test_seed_is_the_eighth_positional_argument():
+    a = fastcem.CEMPlanner(Recorder(), 4, 1, 30, 3, 1, (-1.0, 1.0), 7).plan(None, None)
+    b = fastcem.CEMPlanner(Recorder(), 4, 1, 30, 3, 1, (-1.0, 1.0), seed=7).plan(None, None)
+    assert a.tolist() == b.tolist()
 
 
 def test_mpc_cartpole_balances_for_the_whole_episode():
@@ -192,7 +262,7 @@ def test_mpc_pendulum_swings_up_and_holds():
     ({"top_k": 2000}, ValueError, "top_k must be <= num_candidates"),
     ({"top_k": 1}, ValueError, "top_k must be >= 2"),
     ({"plan_horizon": 0}, ValueError, "plan_horizon must be >= 1"),
-    ({"num_iters": 0}, ValueError, "num_iters must be >= 1"),
+    ({"num_iters": 0}, ValueError, "num_iters must be between 1 and"),
     ({"action_dim": 2}, ValueError, "action_dim must be 1"),
     ({"alpha": 1.0}, ValueError, "alpha"),
     ({"population_decay": 0.5}, ValueError, "population_decay"),
@@ -215,6 +285,15 @@ def test_bad_models_and_states():
         planner.plan(np.zeros(4))
     with pytest.raises(ValueError, match="state must be finite"):
         planner.plan(np.array([np.nan, 0.0]))
+    with pytest.raises(ValueError, match="action_dim and state_dim are required"):
+        fastcem.CEMPlanner((double_integrator, distance_cost), action_dim=1)
+    compiled = fastcem.CEMPlanner((double_integrator, distance_cost), action_dim=1, state_dim=2, num_candidates=20,
+                                  top_k=2)
+    with pytest.raises(ValueError, match=r"state_dim=2\), shape \(2,\)"):
+        compiled.plan(np.array([1.0]))
+    fast = fastcem.CEMPlanner("Pendulum-v1", num_candidates=20, top_k=2, fast=True)
+    with pytest.raises(ValueError, match="fast=True needs states within"):
+        fast.plan(np.array([1e15, 0.0]))
 
     class WrongShape:
         def evaluate_rollout(self, actions):
