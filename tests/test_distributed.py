@@ -1,0 +1,66 @@
+"""``evaluate_gym`` and ``train`` on a real Dask cluster (a LocalCluster on loopback, worker
+processes), including a worker killed in the middle of a run."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+from naive import balancing_cartpole_thetas
+
+import fastcem
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+def test_evaluation_through_dask_equals_evaluate(client, rng):
+    thetas = rng.uniform(size=10) + np.sqrt(5.0) * rng.standard_normal((64, 10))
+    got = fastcem.evaluate_gym(thetas, "CartPole-v1", episodes=2, reset_seeds=[5, 6], pool=client.get_executor(),
+                               chunksize=8)
+    assert got.tolist() == fastcem.evaluate(thetas, "CartPole-v1", episodes=2, reset_seeds=[5, 6]).tolist()
+
+
+def test_a_short_training_on_the_cluster(client):
+    pooled = fastcem.train("Pendulum-v1", epochs=2, batch_size=32, seed=1, pool=client.get_executor())
+    local = fastcem.train("Pendulum-v1", epochs=2, batch_size=32, seed=1, pool=_Serial())
+    assert pooled.mean.tolist() == local.mean.tolist() and pooled.history["avg_rew"].tolist() == local.history["avg_rew"].tolist()
+
+
+class _Serial:
+    """A pool that maps here: the same tasks as the cluster's, one after another."""
+
+    def map(self, fn, iterable):
+        return map(fn, iterable)
+
+
+def test_a_worker_killed_mid_run_is_retried_not_lost(client, rng):
+    thetas = balancing_cartpole_thetas(300, rng)  # 500-step episodes: a few seconds of work
+    expected = fastcem.evaluate(thetas, "CartPole-v1", reset_seeds=[9])
+    result = {}
+
+    def run():
+        result["returns"] = fastcem.evaluate_gym(thetas, "CartPole-v1", reset_seeds=[9], pool=client.get_executor(),
+                                                 chunksize=5)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    time.sleep(0.8)
+    assert worker.is_alive(), "the run ended before the kill; give it more work"
+    victim = next(iter(client.scheduler_info()["workers"]))
+    try:
+        client.run(os._exit, 1, workers=[victim])
+    except Exception:  # the worker dies before it can answer
+        pass
+    worker.join(timeout=120)
+    assert not worker.is_alive()
+    assert result["returns"].tolist() == expected.tolist()
