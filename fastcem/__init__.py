@@ -16,6 +16,10 @@ from .gym_eval import evaluate_gym, gym_policy_dim
 from .planning import CEMPlanner, MPCResult, mpc, mpc_run
 from .selection import elite_indices
 from .training import EpochStats, TrainResult, load_result, train
+from .vector import NativeVectorEnv, make_vec
+from .vector import register as _register_vector_envs
+
+_register_vector_envs()
 
 __all__ = [
     "CEM",
@@ -23,6 +27,7 @@ __all__ = [
     "ENV_IDS",
     "EpochStats",
     "MPCResult",
+    "NativeVectorEnv",
     "TrainResult",
     "Trajectory",
     "elite_indices",
@@ -30,6 +35,7 @@ __all__ = [
     "evaluate_gym",
     "gym_policy_dim",
     "load_result",
+    "make_vec",
     "max_episode_steps",
     "mpc",
     "mpc_run",

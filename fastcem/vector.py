@@ -1,0 +1,198 @@
+"""A gymnasium ``VectorEnv`` on the native kernels: ``fastcem.make_vec`` and
+``gymnasium.make_vec("fastcem/CartPole-v1", num_envs=...)``.
+
+All sub-envs step in one compiled parallel call.  The semantics are ``SyncVectorEnv``'s over
+``gymnasium.make(env_id)`` envs, step for step: next-step autoreset (a sub-env that ended is
+reset by the following ``step``, which returns its first observation with reward 0 and
+neither flag), the TimeLimit's truncation, and seeding (``reset(seed=s)`` seeds sub-env
+``i`` with ``s + i``; later resets continue each sub-env's own generator, as gymnasium's
+``env.reset()`` does).  Observations, rewards, terminations and truncations are the same
+bits (a test runs both side by side across autoresets).
+
+Pendulum takes its actions as float64, as a float64 policy gives them: fed float32 actions,
+gymnasium's Pendulum computes the torque term in float32, which this env does not copy.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import gymnasium
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+from numba import prange
+from numpy.typing import NDArray
+
+from envs_native import env_info
+from envs_native._jit import jit
+from envs_native._seeding import check_seed, generator_for_reset_seed
+
+from ._checks import check_int, check_num_threads
+from ._parallel import threads
+from ._rollout import _store, env_observe, env_step, env_trig, state_of
+
+__all__ = ["NativeVectorEnv", "make_vec"]
+
+# Reset states drawn at once per sub-env.
+RESET_BATCH = 16
+
+
+@jit
+def _step_one(states: np.ndarray, actions: np.ndarray, i: int, params: Any,
+              rewards: np.ndarray, terminated: np.ndarray) -> None:
+    state = state_of(states.T, i, params)
+    state, reward, term = env_step(state, actions[i], env_trig(state, params), params)
+    _store(states.T, i, state)
+    rewards[i] = reward
+    terminated[i] = term
+
+
+@jit
+def _observe_one(states: np.ndarray, i: int, params: Any, observations: np.ndarray) -> None:
+    # A function of its own: one call site per inlined env function (numba's IR checks).
+    state = state_of(states.T, i, params)
+    _store(observations.T, i, env_observe(state, env_trig(state, params), params))
+
+
+@jit(parallel=True)
+def vector_step(states: np.ndarray, actions: np.ndarray, resetting: np.ndarray, params: Any, max_steps: int,
+                elapsed: np.ndarray, observations: np.ndarray, rewards: np.ndarray, terminated: np.ndarray,
+                truncated: np.ndarray) -> None:
+    """One ``SyncVectorEnv`` step of every sub-env: the ones ``resetting`` (already given
+    their reset state) report reward 0 and no flags, the others step, count towards the
+    TimeLimit and truncate at it; then every sub-env is observed."""
+    for i in prange(states.shape[0]):
+        if resetting[i]:
+            rewards[i] = 0.0
+            terminated[i] = False
+            truncated[i] = False
+            elapsed[i] = 0
+        else:
+            _step_one(states, actions, i, params, rewards, terminated)
+            elapsed[i] += 1
+            truncated[i] = elapsed[i] >= max_steps
+        _observe_one(states, i, params, observations)
+
+
+class NativeVectorEnv(VectorEnv):  # type: ignore[misc]
+    """``num_envs`` copies of a native env (CartPole-v0/v1, Pendulum-v1) as one ``VectorEnv``."""
+
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+
+    def __init__(self, env_id: str, num_envs: int, num_threads: int | None = None) -> None:
+        self.info = env_info(env_id)
+        self.num_envs = check_int(num_envs, "num_envs", minimum=1)
+        self.num_threads = check_num_threads(num_threads)
+        self.render_mode = None
+        self.params = self.info.module.default_params()
+        single = gymnasium.make(self.info.env_id)
+        self.single_observation_space = single.observation_space
+        self.single_action_space = single.action_space
+        single.close()
+        self.observation_space = gymnasium.vector.utils.batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = gymnasium.vector.utils.batch_space(self.single_action_space, self.num_envs)
+        self._states = np.zeros((self.num_envs, self.info.state_dim))
+        self._observations = np.zeros((self.num_envs, self.info.obs_dim), dtype=np.float32)
+        self._rewards = np.zeros(self.num_envs)
+        self._terminated = np.zeros(self.num_envs, dtype=np.bool_)
+        self._truncated = np.zeros(self.num_envs, dtype=np.bool_)
+        self._elapsed = np.zeros(self.num_envs, dtype=np.int64)
+        self._rngs: list[np.random.Generator] = []
+        self._reset_buffer = np.zeros((self.num_envs, RESET_BATCH, self.info.state_dim))
+        self._cursor = np.full(self.num_envs, RESET_BATCH, dtype=np.int64)
+
+    def _reset_envs(self, which: NDArray[np.intp]) -> None:
+        """Give the sub-envs ``which`` their next reset state.  Each sub-env's states are drawn
+        from its own generator ``RESET_BATCH`` at a time: one ``uniform`` call for many draws
+        gives the same numbers as many calls, and saves a Python call per reset."""
+        empty = which[self._cursor[which] == RESET_BATCH]
+        for i in empty:
+            self._reset_buffer[i] = self.info.module.sample_states(self._rngs[i], RESET_BATCH)
+        self._cursor[empty] = 0
+        self._states[which] = self._reset_buffer[which, self._cursor[which]]
+        self._cursor[which] += 1
+
+    def reset(self, *, seed: int | list[int | None] | None = None,
+              options: dict[str, Any] | None = None) -> tuple[NDArray[np.float32], dict[str, Any]]:
+        """Reset every sub-env; ``seed`` as ``SyncVectorEnv`` takes it (an int ``s`` seeds
+        sub-env ``i`` with ``s + i``)."""
+        if options:
+            raise ValueError(f"options are not supported by {type(self).__name__}, got {options!r}")
+        if seed is None:
+            seeds: list[int | None] = [None] * self.num_envs
+        elif isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+            seeds = [int(seed) + i for i in range(self.num_envs)]
+        else:
+            seeds = list(seed)  # type: ignore[arg-type]
+            if len(seeds) != self.num_envs:
+                raise ValueError(f"seed must be an int or {self.num_envs} seeds, got {len(seeds)}")
+        self._rngs = [generator_for_reset_seed(check_seed(s, "seed")) if s is not None else
+                      np.random.default_rng() for s in seeds]
+        self._cursor[:] = RESET_BATCH  # drop states drawn from the previous generators
+        self._reset_envs(np.arange(self.num_envs))
+        self._run(np.zeros(self.num_envs, dtype=np.int64 if self.info.discrete else np.float64),
+                  np.ones(self.num_envs, dtype=np.bool_))
+        return self._observations.copy(), {}
+
+    def _actions(self, actions: Any) -> NDArray[Any]:
+        arr = np.asarray(actions)
+        n = self.num_envs
+        if self.info.discrete:
+            if arr.shape != (n,) or arr.dtype.kind not in "iu" or ((arr != 0) & (arr != 1)).any():
+                raise ValueError(f"actions must be {n} ints in {{0, 1}}, shape ({n},); got shape {arr.shape}, "
+                                 f"dtype {arr.dtype}")
+            return np.ascontiguousarray(arr, dtype=np.int64)
+        if arr.shape != (n, 1) or arr.dtype.kind not in "iuf":
+            raise ValueError(f"actions must be {n} torques, shape ({n}, 1); got shape {arr.shape}, dtype {arr.dtype}")
+        return np.ascontiguousarray(arr[:, 0], dtype=np.float64)
+
+    def step(self, actions: Any) -> tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.bool_],
+                                          NDArray[np.bool_], dict[str, Any]]:
+        """Step every sub-env in one compiled call; those that ended last step are reset instead."""
+        if not self._rngs:
+            raise RuntimeError("call reset() before step()")
+        acts = self._actions(actions)
+        resetting = self._terminated | self._truncated  # next-step autoreset
+        self._reset_envs(np.flatnonzero(resetting))
+        self._run(acts, resetting)
+        return (self._observations.copy(), self._rewards.copy(), self._terminated.copy(), self._truncated.copy(), {})
+
+    def _run(self, actions: NDArray[Any], resetting: NDArray[np.bool_]) -> None:
+        with threads(self.num_threads):
+            vector_step(self._states, actions, resetting, self.params, self.info.max_episode_steps, self._elapsed,
+                        self._observations, self._rewards, self._terminated, self._truncated)
+
+    def close_extras(self, **kwargs: Any) -> None:
+        return None
+
+
+def make_vec(env_id: str, num_envs: int, *, num_threads: int | None = None) -> NativeVectorEnv:
+    """A gymnasium ``VectorEnv`` of ``num_envs`` native ``env_id`` envs (see the module)."""
+    return NativeVectorEnv(env_id, num_envs, num_threads=num_threads)
+
+
+def _from_registry(env_id: str, num_envs: int, max_episode_steps: int | None = None,
+                   num_threads: int | None = None) -> NativeVectorEnv:
+    """``gymnasium.make_vec``'s entry point for ``fastcem/<env id>``."""
+    if max_episode_steps not in (None, env_info(env_id).max_episode_steps):
+        raise ValueError(f"fastcem/{env_id} has the TimeLimit {env_info(env_id).max_episode_steps}, "
+                         f"got max_episode_steps={max_episode_steps}")
+    return NativeVectorEnv(env_id, num_envs, num_threads=num_threads)
+
+
+def register() -> None:
+    """Register ``fastcem/CartPole-v0``, ``fastcem/CartPole-v1`` and ``fastcem/Pendulum-v1``
+    for ``gymnasium.make_vec`` (done when fastcem is imported; ``gymnasium.make`` of these
+    ids gives gymnasium's own env)."""
+    from envs_native import ENV_IDS
+
+    for env_id in ENV_IDS:
+        name = f"fastcem/{env_id}"
+        if name not in gymnasium.registry:
+            gymnasium.register(
+                id=name,
+                entry_point=gymnasium.spec(env_id).entry_point,
+                vector_entry_point=partial(_from_registry, env_id),
+                max_episode_steps=env_info(env_id).max_episode_steps,
+            )
