@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
@@ -34,18 +36,20 @@ from ._jit import jit
 
 @intrinsic
 def _opaque(typingctx: object, x: types.Type) -> tuple[types.Signature, object] | None:
-    """Return ``x`` unchanged through an empty asm statement, so LLVM cannot fold it."""
-    if x != types.float64:
+    """Return ``x`` (float64 or float32) unchanged through an empty asm statement, so LLVM
+    cannot fold it."""
+    if x not in (types.float64, types.float32):
         return None
-    sig = types.float64(types.float64)
+    sig = x(x)
+    width = 64 if x == types.float64 else 32
 
     def codegen(context: object, builder: ir.IRBuilder, signature: object, args: list) -> ir.Value:
-        i64 = ir.IntType(64)
-        bits = builder.bitcast(args[0], i64)
+        ity = ir.IntType(width)
+        bits = builder.bitcast(args[0], ity)
         # "=r,0": the output is a general register tied to the input; the asm text is empty.
         # Portable to every LLVM target, unlike an "x" (SSE) constraint.
-        out = builder.asm(ir.FunctionType(i64, [i64]), "", "=r,0", [bits], side_effect=False)
-        return builder.bitcast(out, ir.DoubleType())
+        out = builder.asm(ir.FunctionType(ity, [ity]), "", "=r,0", [bits], side_effect=False)
+        return builder.bitcast(out, ir.DoubleType() if width == 64 else ir.FloatType())
 
     return sig, codegen
 
@@ -94,6 +98,13 @@ def _from_bits(typingctx: object, b: types.Type) -> tuple[types.Signature, objec
 def libm_pow2(x: float) -> float:
     """The C library's ``pow(x, 2.0)``, always called."""
     return math.pow(x, _opaque(2.0))
+
+
+@jit
+def libm_powf2(x: np.float32) -> np.float32:
+    """The C library's ``powf(x, 2.0f)``: numpy's ``x ** 2`` for a float32 scalar, which is not
+    always ``x * x`` either (glibc's ``powf`` is not correctly rounded)."""
+    return math.pow(x, _opaque(np.float32(2.0)))
 
 
 _MANTISSA = (1 << 52) - 1

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from ._fastmath import fast_sincos
 from ._jit import jit
-from ._libm import _fma, pow2, square_fast
+from ._libm import _fma, libm_powf2, pow2, square_fast
 from ._seeding import generator_for_reset_seed
 
 STATE_DIM = 2
@@ -48,6 +48,7 @@ class Params(NamedTuple):
     gravity_coef: float  # 3 * g / (2 * l)
     torque_coef: float  # 3.0 / (m * l**2)
     fast: bool  # fastcem's opt-in fast mode: polynomial sin/cos, x * x squares
+    float32_actions: bool  # torques arrive as float32 (a VectorEnv fed float32 actions)
 
 
 def default_params(g: float = 10.0) -> Params:
@@ -69,6 +70,7 @@ def default_params(g: float = 10.0) -> Params:
         gravity_coef=3 * g / (2 * l),
         torque_coef=3.0 / (m * l**2),
         fast=False,
+        float32_actions=False,
     )
 
 
@@ -136,7 +138,14 @@ def trig(state: tuple[float, float], params: Params) -> tuple[float, float]:
 
 @jit(inline="always")
 def _dynamics(th: float, thdot: float, u: float, trig: tuple[float, float], p: Params) -> tuple[float, float]:
-    newthdot = thdot + (p.gravity_coef * trig[1] + p.torque_coef * u) * p.dt
+    return _dynamics_torque(th, thdot, p.torque_coef * u, trig, p)
+
+
+@jit(inline="always")
+def _dynamics_torque(th: float, thdot: float, torque: float, trig: tuple[float, float],
+                     p: Params) -> tuple[float, float]:
+    """gymnasium's update given its torque term ``3.0 / (m * l**2) * u``."""
+    newthdot = thdot + (p.gravity_coef * trig[1] + torque) * p.dt
     newthdot = _clip(newthdot, -p.max_speed, p.max_speed)
     return th + newthdot * p.dt, newthdot
 
@@ -150,10 +159,29 @@ def step_trig(
     if params.fast:
         next_state, reward, terminated, _ = step_lane(state, action, trig, params)
         return next_state, reward, terminated
+    if params.float32_actions:
+        return _step_float32_torque(state, action, trig, params)
     th, thdot = state
     u = _clip(action, -params.max_torque, params.max_torque)
     costs = pow2(angle_normalize(th)) + 0.1 * pow2(thdot) + 0.001 * pow2(u)
     return _dynamics(th, thdot, u, trig, params), -costs, False
+
+
+@jit
+def _step_float32_torque(
+    state: tuple[float, float], action: float, trig: tuple[float, float], params: Params
+) -> tuple[tuple[float, float], float, bool]:
+    """The step when gymnasium gets the torque as a float32 array: ``np.clip`` keeps it
+    float32, and numpy (NEP 50) computes ``u ** 2`` (the C library's ``powf``),
+    ``0.001 * (u ** 2)`` and ``3.0 / (m * l**2) * u`` in float32 before they meet float64."""
+    th, thdot = state
+    u = np.float32(action)
+    bound = np.float32(params.max_torque)
+    u = -bound if u < -bound else (bound if u > bound else u)
+    cost_u = np.float32(0.001) * libm_powf2(u)
+    costs = pow2(angle_normalize(th)) + 0.1 * pow2(thdot) + np.float64(cost_u)
+    torque = np.float64(np.float32(params.torque_coef) * u)
+    return _dynamics_torque(th, thdot, torque, trig, params), -costs, False
 
 
 @jit(inline="always")

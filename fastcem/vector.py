@@ -9,8 +9,9 @@ neither flag), the TimeLimit's truncation, and seeding (``reset(seed=s)`` seeds 
 ``env.reset()`` does).  Observations, rewards, terminations and truncations are the same
 bits (a test runs both side by side across autoresets).
 
-Pendulum takes its actions as float64, as a float64 policy gives them: fed float32 actions,
-gymnasium's Pendulum computes the torque term in float32, which this env does not copy.
+Pendulum's torques may be float64 or float32 (``action_space.sample()`` gives float32): with
+float32 ones gymnasium computes the torque's square and term in float32 (``powf``), and so
+does this env.
 """
 
 from __future__ import annotations
@@ -86,6 +87,8 @@ class NativeVectorEnv(VectorEnv):  # type: ignore[misc]
         self.num_threads = check_num_threads(num_threads)
         self.render_mode = None
         self.params = self.info.module.default_params()
+        # Pendulum fed float32 torques computes with them in float32, as gymnasium does.
+        self._params32 = self.params._replace(float32_actions=True) if not self.info.discrete else self.params
         single = gymnasium.make(self.info.env_id)
         self.single_observation_space = single.observation_space
         self.single_action_space = single.action_space
@@ -143,8 +146,11 @@ class NativeVectorEnv(VectorEnv):  # type: ignore[misc]
                 raise ValueError(f"actions must be {n} ints in {{0, 1}}, shape ({n},); got shape {arr.shape}, "
                                  f"dtype {arr.dtype}")
             return np.ascontiguousarray(arr, dtype=np.int64)
-        if arr.shape != (n, 1) or arr.dtype.kind not in "iuf":
-            raise ValueError(f"actions must be {n} torques, shape ({n}, 1); got shape {arr.shape}, dtype {arr.dtype}")
+        if arr.shape != (n, 1) or arr.dtype.kind not in "iuf" or arr.dtype == np.float16:
+            raise ValueError(f"actions must be {n} torques, shape ({n}, 1), ints, float32 or float64; "
+                             f"got shape {arr.shape}, dtype {arr.dtype}")
+        # float32 torques are exact in float64; the float32 arithmetic gymnasium then does
+        # with them is the params' float32_actions mode.
         return np.ascontiguousarray(arr[:, 0], dtype=np.float64)
 
     def step(self, actions: Any) -> tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.bool_],
@@ -155,12 +161,15 @@ class NativeVectorEnv(VectorEnv):  # type: ignore[misc]
         acts = self._actions(actions)
         resetting = self._terminated | self._truncated  # next-step autoreset
         self._reset_envs(np.flatnonzero(resetting))
-        self._run(acts, resetting)
+        float32 = not self.info.discrete and np.asarray(actions).dtype == np.float32
+        self._run(acts, resetting, self._params32 if float32 else self.params)
         return (self._observations.copy(), self._rewards.copy(), self._terminated.copy(), self._truncated.copy(), {})
 
-    def _run(self, actions: NDArray[Any], resetting: NDArray[np.bool_]) -> None:
+    def _run(self, actions: NDArray[Any], resetting: NDArray[np.bool_], params: Any = None) -> None:
         with threads(self.num_threads):
-            vector_step(self._states, actions, resetting, self.params, self.info.max_episode_steps, self._elapsed,
+            vector_step(self._states, actions, resetting, self.params if params is None else params,
+                        self.info.max_episode_steps,
+                        self._elapsed,
                         self._observations, self._rewards, self._terminated, self._truncated)
 
     def close_extras(self, **kwargs: Any) -> None:

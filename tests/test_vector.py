@@ -75,3 +75,21 @@ def test_bad_construction_and_order():
         env.step(np.zeros(2, dtype=np.int64))
     with pytest.raises(ValueError, match="seed must be an int or 2 seeds"):
         env.reset(seed=[1])
+
+
+def test_pendulum_with_float32_actions_as_gymnasium_computes_them():
+    # action_space.sample() gives float32 torques; gymnasium then squares them with powf and
+    # scales them in float32.  1 + 2**-12 is a float32 whose powf square differs from x * x.
+    n = 8
+    reference = gym.make_vec("Pendulum-v1", num_envs=n, vectorization_mode="sync")
+    native = fastcem.make_vec("Pendulum-v1", n)
+    reference.action_space.seed(1)
+    assert reference.reset(seed=4)[0].tobytes() == native.reset(seed=4)[0].tobytes()
+    for t in range(400):
+        actions = reference.action_space.sample()
+        actions[0, 0] = np.float32(1 + 2**-12)
+        actions[1, 0] = np.float32(2.0)
+        assert actions.dtype == np.float32
+        for g, w in zip(native.step(actions)[:4], reference.step(actions)[:4]):
+            assert np.asarray(g).tobytes() == np.asarray(w).tobytes(), t
+    assert np.float32(1 + 2**-12) ** 2 != np.float32(1 + 2**-12) * np.float32(1 + 2**-12)
