@@ -9,7 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numba
@@ -146,3 +146,14 @@ def replace_readme_sections(sections: Mapping[str, str]) -> None:
         assert match is not None  # checked above
         readme = f"{readme[:match.start()]}{begin}\n{text}\n{end}{readme[match.end():]}"
     README.write_text(readme)
+
+
+def publish(section: str, measure: Callable[[], str], write_readme: bool) -> None:
+    """Measure, print the table, and with ``write_readme`` put it in README's ``section``
+    (whose markers are checked before measuring, not after)."""
+    if write_readme:
+        check_readme_sections(section)
+    text = measure()
+    print(text)
+    if write_readme:
+        replace_readme_sections({section: text})

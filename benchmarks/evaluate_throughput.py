@@ -14,11 +14,10 @@ import numba
 sys.path.insert(0, str(Path(__file__).parent))
 from common import (  # noqa: E402
     balancing_cartpole,
-    check_readme_sections,
     cold_and_warm_first_result,
     machine,
     pendulum_population,
-    replace_readme_sections,
+    publish,
     steps_per_second,
 )
 
@@ -43,12 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write-readme", action="store_true", help="replace the table in README.md")
     args = parser.parse_args()
-    if args.write_readme:
-        check_readme_sections(SECTION)  # fail before measuring, not after
-    text = table()
-    print(text)
-    if args.write_readme:
-        replace_readme_sections({SECTION: text})
+    publish(SECTION, table, args.write_readme)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import numpy as np
 import fastcem
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import check_readme_sections, machine, replace_readme_sections  # noqa: E402
+from common import machine, publish  # noqa: E402
 
 SECTION = "plan-runs"
 PENDULUM = {"plan_horizon": 30, "num_candidates": 1000, "top_k": 100, "num_iters": 5, "action_bounds": (-2.0, 2.0)}
@@ -92,12 +92,7 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=20, help="Pendulum episodes (default 20)")
     parser.add_argument("--write-readme", action="store_true", help="replace the table in README.md")
     args = parser.parse_args()
-    if args.write_readme:
-        check_readme_sections(SECTION)
-    text = table(args.episodes)
-    print(text)
-    if args.write_readme:
-        replace_readme_sections({SECTION: text})
+    publish(SECTION, lambda: table(args.episodes), args.write_readme)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import numpy as np
 import fastcem  # noqa: F401  (registers the fastcem/ ids)
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import check_readme_sections, machine, replace_readme_sections  # noqa: E402
+from common import machine, publish  # noqa: E402
 
 SECTION = "vector-env"
 SIZES = (256, 4096)
@@ -61,12 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write-readme", action="store_true", help="replace the table in README.md")
     args = parser.parse_args()
-    if args.write_readme:
-        check_readme_sections(SECTION)
-    text = table()
-    print(text)
-    if args.write_readme:
-        replace_readme_sections({SECTION: text})
+    publish(SECTION, table, args.write_readme)
 
 
 if __name__ == "__main__":
