@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._fastmath import fast_sincos
+from ._sincos import exact_sincos_small
 from ._jit import jit
 from ._seeding import generator_for_reset_seed
 
@@ -106,8 +107,23 @@ def trig(state: tuple[float, float, float, float], params: Params) -> tuple[floa
     loop that calls ``sin``); :func:`step_tuple` is the two put together.
     """
     if params.fast:
-        return fast_sincos(state[2])
+        return trig_fast(state)
     return math.cos(state[2]), math.sin(state[2])
+
+
+@jit(inline="always")
+def trig_lane(state: tuple[float, float, float, float], params: Params) -> tuple[tuple[float, float], bool]:
+    """``(trig, ok)``: the exact mode's :func:`trig` as vector code for lockstep lanes (no
+    call, no branch); where ``ok`` is False the lane must call :func:`trig` (see
+    :mod:`envs_native._sincos`)."""
+    c, s, ok = exact_sincos_small(state[2])
+    return (c, s), ok
+
+
+@jit(inline="always")
+def trig_fast(state: tuple[float, float, float, float]) -> tuple[float, float]:
+    """The fast mode's :func:`trig`."""
+    return fast_sincos(state[2])
 
 
 @jit(inline="always")

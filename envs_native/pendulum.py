@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._fastmath import fast_sincos
+from ._sincos import exact_sincos
 from ._jit import jit
 from ._libm import _fma, libm_powf2, pow2, square_fast
 from ._seeding import generator_for_reset_seed
@@ -132,8 +133,23 @@ def trig(state: tuple[float, float], params: Params) -> tuple[float, float]:
     ``envs_native.cartpole.trig``); :func:`step_tuple` calls it.
     """
     if params.fast:
-        return fast_sincos(state[0])
+        return trig_fast(state)
     return math.cos(state[0]), math.sin(state[0])
+
+
+@jit(inline="always")
+def trig_lane(state: tuple[float, float], params: Params) -> tuple[tuple[float, float], bool]:
+    """``(trig, ok)``: the exact mode's :func:`trig` as vector code for lockstep lanes (no
+    call, no branch); where ``ok`` is False the lane must call :func:`trig` (see
+    :mod:`envs_native._sincos`)."""
+    c, s, ok = exact_sincos(state[0])
+    return (c, s), ok
+
+
+@jit(inline="always")
+def trig_fast(state: tuple[float, float]) -> tuple[float, float]:
+    """The fast mode's :func:`trig`."""
+    return fast_sincos(state[0])
 
 
 @jit(inline="always")

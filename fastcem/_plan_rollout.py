@@ -13,7 +13,7 @@ from envs_native import cartpole, pendulum
 from envs_native._jit import jit
 
 from ._philox import normal_pair
-from ._rollout import LANES, _OVERLOAD_OPTIONS, _env_of, _store, env_step, env_step_lane, env_trig, state_of
+from ._rollout import LANES, _OVERLOAD_OPTIONS, _env_of, _store, env_step_lane, lane_trig, redo_rewards, state_of
 
 
 @jit(parallel=True)
@@ -60,26 +60,6 @@ def _ol_env_action(plan_value, params):  # noqa: ANN
 
 
 @jit
-def _exact_rewards(
-    prev_states: np.ndarray,
-    actions: np.ndarray,
-    rows: np.ndarray,
-    t: int,
-    trig0: np.ndarray,
-    trig1: np.ndarray,
-    params: Any,
-    inexact: np.ndarray,
-    rewards: np.ndarray,
-) -> None:
-    """Redo, one by one, the lane steps whose reward needs a slow path (a libm call)."""
-    for k in range(LANES):
-        if inexact[k]:
-            state = state_of(prev_states, k, params)
-            action = env_action(actions[rows[k], t, 0], params)
-            rewards[k] = env_step(state, action, (trig0[k], trig1[k]), params)[1]
-
-
-@jit
 def _plan_block(state: np.ndarray, actions: np.ndarray, first: int, params: Any, out: np.ndarray) -> None:
     """``out[n]`` for the candidates ``first ..`` (up to ``LANES`` of them), stepped side by
     side in lanes as ``fastcem._rollout`` does for policies: the C-library calls lane by
@@ -93,18 +73,17 @@ def _plan_block(state: np.ndarray, actions: np.ndarray, first: int, params: Any,
         rows[k] = first + min(k, num - 1)  # spare lanes repeat the last candidate, unused
         states[:, k] = state
     prev_states = np.zeros_like(states)
+    lane_action = np.zeros(LANES)
     trig0 = np.empty(LANES)
     trig1 = np.empty(LANES)
+    trig_ok = np.zeros(LANES, dtype=np.bool_)
     rewards = np.empty(LANES)
     inexact = np.zeros(LANES, dtype=np.bool_)
     terminated = np.zeros(LANES, dtype=np.bool_)
     alive = np.ones(LANES, dtype=np.bool_)
     totals = np.zeros(LANES)
     for t in range(actions.shape[1]):
-        for k in range(LANES):
-            trig = env_trig(state_of(states, k, params), params)
-            trig0[k] = trig[0]
-            trig1[k] = trig[1]
+        lane_trig(states, params, trig0, trig1, trig_ok)
         any_inexact = False
         for k in range(LANES):
             s = state_of(states, k, params)
@@ -112,6 +91,7 @@ def _plan_block(state: np.ndarray, actions: np.ndarray, first: int, params: Any,
             nxt, reward, term, exact = env_step_lane(s, action, (trig0[k], trig1[k]), params)
             if not exact:  # constant True for envs without slow paths: compiled away
                 _store(prev_states, k, s)
+                lane_action[k] = action
             _store(states, k, nxt)
             rewards[k] = reward
             terminated[k] = term
@@ -119,7 +99,7 @@ def _plan_block(state: np.ndarray, actions: np.ndarray, first: int, params: Any,
             inexact[k] = lane_inexact
             any_inexact |= lane_inexact
         if any_inexact:
-            _exact_rewards(prev_states, actions, rows, t, trig0, trig1, params, inexact, rewards)
+            redo_rewards(prev_states, lane_action, trig0, trig1, params, inexact, rewards)
         for k in range(LANES):
             totals[k] = totals[k] + rewards[k] if alive[k] else totals[k]
             alive[k] = alive[k] & ~terminated[k]

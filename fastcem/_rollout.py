@@ -46,6 +46,17 @@ def env_trig(state: Any, params: Any) -> Any:  # pragma: no cover - compiled onl
     raise NotImplementedError
 
 
+def env_trig_lane(state: Any, params: Any) -> Any:  # pragma: no cover - compiled only
+    """``(env_trig(state), ok)`` of the exact mode as vector code; where ``ok`` is False,
+    call ``env_trig``."""
+    raise NotImplementedError
+
+
+def env_trig_fast(state: Any, params: Any) -> Any:  # pragma: no cover - compiled only
+    """``env_trig(state)`` of the fast mode."""
+    raise NotImplementedError
+
+
 def env_step(state: Any, action: Any, trig: Any, params: Any) -> Any:  # pragma: no cover - compiled only
     """``(next_state, reward, terminated)`` of the env that ``params`` belongs to, given ``env_trig(state)``."""
     raise NotImplementedError
@@ -80,6 +91,24 @@ def _ol_env_trig(state, params):  # noqa: ANN
         return None
     trig = env.trig
     return lambda state, params: trig(state, params)
+
+
+@overload(env_trig_lane, jit_options=_OVERLOAD_OPTIONS, inline="always")
+def _ol_env_trig_lane(state, params):  # noqa: ANN
+    env = _env_of(params)
+    if env is None:
+        return None
+    trig_lane = env.trig_lane
+    return lambda state, params: trig_lane(state, params)
+
+
+@overload(env_trig_fast, jit_options=_OVERLOAD_OPTIONS, inline="always")
+def _ol_env_trig_fast(state, params):  # noqa: ANN
+    env = _env_of(params)
+    if env is None:
+        return None
+    trig_fast = env.trig_fast
+    return lambda state, params: trig_fast(state)
 
 
 @overload(env_step, jit_options=_OVERLOAD_OPTIONS, inline="always")
@@ -208,7 +237,9 @@ def _next_job(queue: np.ndarray, cursor: np.ndarray, num_jobs: int) -> int:
 # --- lockstep lanes ----------------------------------------------------------------------
 
 # Each worker steps LANES episodes side by side, structure-of-arrays (one column per lane):
-# first the C-library calls of every lane, then the rest of the step -- observation, policy,
+# first sin/cos of every lane (vector code proved to give the C library's bits, the C library
+# itself for the few lanes it cannot prove, see envs_native._sincos), then the rest of the
+# step -- observation, policy,
 # dynamics, reward, termination -- as one loop over the lanes without branches or calls,
 # which LLVM turns into vector instructions.  Elementwise IEEE operations give the same bits
 # in a vector register as in a scalar one (fast-math stays off: no fused multiply-adds), so
@@ -268,26 +299,48 @@ def play_lane(
             return total
 
 
-@jit
-def _exact_rewards(
-    weights: np.ndarray,
+@jit(inline="always")
+def lane_trig(states: np.ndarray, params: Any, trig0: np.ndarray, trig1: np.ndarray, trig_ok: np.ndarray) -> None:
+    """``trig0[k], trig1[k] = env_trig(state of lane k)`` for every lane: first as one vector
+    loop (:func:`env_trig_lane`), then the C library for the few lanes it leaves.  The fast
+    mode's loop is a separate one, so that each vectorizes on its own."""
+    any_slow = False
+    if params.fast:
+        for k in range(LANES):
+            trig = env_trig_fast(state_of(states, k, params), params)
+            trig0[k] = trig[0]
+            trig1[k] = trig[1]
+    else:
+        for k in range(LANES):
+            trig, ok = env_trig_lane(state_of(states, k, params), params)
+            trig0[k] = trig[0]
+            trig1[k] = trig[1]
+            trig_ok[k] = ok
+            any_slow |= not ok
+    if any_slow:
+        for k in range(LANES):
+            if not trig_ok[k]:
+                trig = env_trig(state_of(states, k, params), params)
+                trig0[k] = trig[0]
+                trig1[k] = trig[1]
+
+
+@jit(inline="always")
+def redo_rewards(
     prev_states: np.ndarray,
+    actions: np.ndarray,
     trig0: np.ndarray,
     trig1: np.ndarray,
     params: Any,
     inexact: np.ndarray,
     rewards: np.ndarray,
 ) -> None:
-    """Redo, one by one, the rare lane steps whose reward needs a slow path (a libm call).
-
-    A function of its own: inlining the policy twice into one numba function trips numba's
-    IR checks."""
+    """Redo, one by one, the lane steps whose reward needs a slow path (a libm call), from
+    the lane's state before the step, its action and its :func:`env_trig`."""
     for k in range(LANES):
         if inexact[k]:
             state = state_of(prev_states, k, params)
-            trig = (trig0[k], trig1[k])
-            action = policy_action(weights, k, env_observe(state, trig, params), params)
-            rewards[k] = env_step(state, action, trig, params)[1]
+            rewards[k] = env_step(state, actions[k], (trig0[k], trig1[k]), params)[1]
 
 
 @jit
@@ -310,8 +363,10 @@ def _worker(
     prev_states = np.zeros_like(states)
     trig0 = np.zeros(LANES)
     trig1 = np.zeros(LANES)
+    trig_ok = np.zeros(LANES, dtype=np.bool_)
     lane_reward = np.zeros(LANES)
     lane_inexact = np.zeros(LANES, dtype=np.bool_)
+    lane_action = np.zeros(LANES)
     lane_ret = np.zeros(LANES)
     lane_steps = np.zeros(LANES, dtype=np.int64)
     lane_cand = np.zeros(LANES, dtype=np.int64)
@@ -335,10 +390,7 @@ def _worker(
                         weights, k, states, params, lane_ret[k], lane_steps[k], max_steps
                     )
             return
-        for k in range(LANES):
-            trig = env_trig(state_of(states, k, params), params)
-            trig0[k] = trig[0]
-            trig1[k] = trig[1]
+        lane_trig(states, params, trig0, trig1, trig_ok)
         any_done = False
         any_inexact = False
         for k in range(LANES):
@@ -348,6 +400,7 @@ def _worker(
             next_state, reward, terminated, exact = env_step_lane(state, action, trig, params)
             if not exact:  # constant True for envs without slow paths: compiled away
                 _store(prev_states, k, state)
+                lane_action[k] = action
             _store(states, k, next_state)
             lane_reward[k] = reward
             # An idle lane's steps do not count (its zero state would always look inexact).
@@ -359,7 +412,7 @@ def _worker(
             lane_done[k] = done
             any_done |= done
         if any_inexact:
-            _exact_rewards(weights, prev_states, trig0, trig1, params, lane_inexact, lane_reward)
+            redo_rewards(prev_states, lane_action, trig0, trig1, params, lane_inexact, lane_reward)
         for k in range(LANES):
             lane_ret[k] += lane_reward[k]
         if not any_done:
