@@ -67,10 +67,17 @@ _PEAK_MEMORY = (
 def peak_memory_ratio(num_candidates: int = 1_000_000) -> float:
     """In a fresh process: the peak memory of evaluating ``num_candidates`` CartPole policies
     (the theta array included) above the interpreter's after its first ``evaluate``, as a
-    multiple of the theta array's size (Linux ``ru_maxrss``, in KiB)."""
+    multiple of the theta array's size (Linux ``ru_maxrss``, in KiB).
+
+    A first, small run fills numba's cache: compiling in the measured process would raise
+    its high-water mark before the baseline is read, and hide the evaluation's peak."""
+    subprocess.run([sys.executable, "-c", _PEAK_MEMORY, "64"], capture_output=True, check=True)
     out = subprocess.run([sys.executable, "-c", _PEAK_MEMORY, str(num_candidates)], capture_output=True,
                          text=True, check=True)
-    return float(out.stdout.strip())
+    ratio = float(out.stdout.strip())
+    if ratio <= 0.0:
+        raise RuntimeError(f"peak memory not measured: the high-water mark did not move ({ratio})")
+    return ratio
 
 
 _FIRST_CALL = (
