@@ -99,3 +99,62 @@ def vector_evaluate(env: gymnasium.vector.VectorEnv[Any, Any, Any], thetas: NDAr
 def gymnax_available() -> bool:
     """Whether gymnax (JAX envs) is importable; the comparison leaves it out when it is not."""
     return importlib.util.find_spec("gymnax") is not None
+
+
+def gymnax_evaluator(env_id: str, thetas: NDArray[np.float64], seed: int = 0) -> Callable[[], int]:
+    """A call that plays one episode per candidate of ``thetas`` in gymnax's JAX version of
+    ``env_id`` and returns the env steps played, the first call compiling it.
+
+    The whole population is one ``jax.jit``-compiled ``lax.scan`` over the episode's steps of
+    ``vmap``-ed ``env.step``, with the linear policy batched in JAX; only the steps of each
+    candidate's first episode are counted (gymnax resets finished envs and steps them along),
+    and their returns are computed too.
+    JAX computes in float32 unless x64 is enabled, so this is not gymnasium's arithmetic."""
+    import gymnax
+    import jax
+    import jax.numpy as jnp
+
+    env, params = gymnax.make(env_id)
+    space = gymnasium.make(env_id).action_space
+    discrete = isinstance(space, gymnasium.spaces.Discrete)
+    act_dim = int(space.n) if discrete else 1
+    obs_dim = fastcem.policy_dim(env_id) // act_dim - 1
+    n = thetas.shape[0]
+    weights = jnp.asarray(thetas[:, : obs_dim * act_dim].reshape(n, obs_dim, act_dim), dtype=jnp.float32)
+    bias = jnp.asarray(thetas[:, obs_dim * act_dim:], dtype=jnp.float32)
+    num_steps = int(params.max_steps_in_episode)
+    reset = jax.vmap(env.reset, in_axes=(0, None))
+    step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
+
+    @jax.jit
+    def play(key: Any) -> Any:
+        key, sub = jax.random.split(key)
+        obs, state = reset(jax.random.split(sub, n), params)
+
+        def body(carry: Any, _: Any) -> tuple[Any, None]:
+            obs, state, alive, steps, total, key = carry
+            y = jnp.einsum("pi,pij->pj", obs, weights) + bias
+            action = jnp.argmax(y, axis=-1) if discrete else jnp.clip(y[:, 0], -2.0, 2.0)
+            key, sub = jax.random.split(key)
+            out = step(jax.random.split(sub, n), state, action, params)
+            obs, state = out[0], out[1]
+            # gymnax 1.x returns (obs, state, reward, terminated, truncated, info); 0.x one done.
+            done = out[3] | out[4] if len(out) == 6 else out[3]
+            steps = steps + alive
+            total = total + jnp.where(alive, out[2], 0.0)
+            return (obs, state, alive & ~done, steps, total, key), None
+
+        init = (obs, state, jnp.ones(n, dtype=bool), jnp.zeros(n, dtype=jnp.int32), jnp.zeros(n), key)
+        (_, _, _, steps, total, _), _ = jax.lax.scan(body, init, None, length=num_steps)
+        # The returns are outputs too: Pendulum's episode lengths do not depend on its
+        # physics, and XLA would drop the physics if only the step count were asked for.
+        return steps.sum(), total
+
+    key = jax.random.PRNGKey(seed)
+
+    def run() -> int:
+        steps, total = play(key)
+        total.block_until_ready()
+        return int(steps)
+
+    return run

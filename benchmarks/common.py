@@ -53,21 +53,23 @@ def steps_per_second(env_id: str, thetas: np.ndarray, num_threads: int, repeats:
     return env_steps(env_id, thetas, returns) / float(np.median(times))
 
 
+# The high-water mark is the process's own VmHWM: ru_maxrss survives exec, so a child of a
+# large process would start at its parent's size.
 _PEAK_MEMORY = (
-    "import resource, sys, numpy as np, fastcem;"
+    "import re, sys, numpy as np, fastcem;"
+    "hwm = lambda: int(re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read()).group(1));"
     "fastcem.evaluate(np.zeros((64, 10)), 'CartPole-v1', seed=0);"
-    "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
+    "base = hwm();"
     "thetas = np.random.default_rng(0).standard_normal((int(sys.argv[1]), 10));"
     "fastcem.evaluate(thetas, 'CartPole-v1', seed=0);"
-    "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
-    "print((peak - base) * 1024 / thetas.nbytes)"
+    "print((hwm() - base) * 1024 / thetas.nbytes)"
 )
 
 
 def peak_memory_ratio(num_candidates: int = 1_000_000) -> float:
     """In a fresh process: the peak memory of evaluating ``num_candidates`` CartPole policies
     (the theta array included) above the interpreter's after its first ``evaluate``, as a
-    multiple of the theta array's size (Linux ``ru_maxrss``, in KiB).
+    multiple of the theta array's size (Linux ``VmHWM``, in KiB).
 
     A first, small run fills numba's cache: compiling in the measured process would raise
     its high-water mark before the baseline is read, and hide the evaluation's peak."""

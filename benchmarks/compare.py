@@ -36,6 +36,7 @@ from baselines import (  # noqa: E402
     NUM_PROCESS,
     TASKS,
     gymnax_available,
+    gymnax_evaluator,
     make_vector_env,
     reference_evaluate,
     vector_env_kind,
@@ -145,6 +146,7 @@ class EvalRow:
     fastcem_1: Cell | None
     reference: Cell
     vector: Cell | None
+    gymnax: Cell | None
 
 
 def measure_row(task: str, size: int, budget: Budget) -> EvalRow:
@@ -170,9 +172,15 @@ def measure_row(task: str, size: int, budget: Budget) -> EvalRow:
                                  rounds=3 if size <= 4096 else 1),
                       "" if cap is None else f"first {cap} of {fastcem.max_episode_steps(env_id)} batch steps")
         env.close()
+    jax_env: Cell | None = None
+    if gymnax_available():
+        play = gymnax_evaluator(env_id, thetas)
+        play()  # compile outside the timing
+        jax_env = Cell(time_steps(play, rounds=3))
     progress(f"evaluate {task} P={size}: fastcem {rate(fast.rate)} (fast mode {rate(fast_mode.rate)}), "
-             f"reference {rate(reference.rate)}, vector env {'—' if vector is None else rate(vector.rate)} steps/s")
-    return EvalRow(task, size, fast, fast_mode, fast_1, reference, vector)
+             f"reference {rate(reference.rate)}, vector env {'—' if vector is None else rate(vector.rate)}, "
+             f"gymnax {'—' if jax_env is None else rate(jax_env.rate)} steps/s")
+    return EvalRow(task, size, fast, fast_mode, fast_1, reference, vector, jax_env)
 
 
 def cell(c: Cell | None) -> str:
@@ -184,16 +192,19 @@ def cell(c: Cell | None) -> str:
 def eval_table(rows: Sequence[EvalRow], budget: Budget) -> str:
     """The evaluation-throughput table and its notes."""
     lines = [f"| env-steps/s | P | fastcem, {THREADS} threads | fastcem fast mode | reference, Pool({NUM_PROCESS}) "
-             "| gymnasium vector env | fastcem ÷ reference | fastcem ÷ vector env |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| gymnasium vector env | gymnax (JAX) | fastcem ÷ reference | fastcem ÷ vector env | fastcem ÷ gymnax |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for i, r in enumerate(rows):
         fast = cell(r.fastcem) + (f" (1 thread: {rate(r.fastcem_1.rate)})" if r.fastcem_1 else "")
         vs_vector = "—" if r.vector is None else ratio(r.fastcem.rate / r.vector.rate)
+        vs_gymnax = "—" if r.gymnax is None else ratio(r.fastcem.rate / r.gymnax.rate)
         label = TASKS[r.task][2] if i == 0 or rows[i - 1].task != r.task else ""
         lines.append(f"| {label} | {r.size:,} | {fast} | {cell(r.fastcem_fast)} | {cell(r.reference)} | {cell(r.vector)} | "
-                     f"{ratio(r.fastcem.rate / r.reference.rate)} | {vs_vector} |")
-    gymnax = ("gymnax is installed but not timed by this script." if gymnax_available()
-              else "gymnax (JAX) is not installed here, so it is not in the table.")
+                     f"{cell(r.gymnax)} | {ratio(r.fastcem.rate / r.reference.rate)} | {vs_vector} | {vs_gymnax} |")
+    gymnax = ("gymnax: its JAX envs (`gymnax.make(env_id)`, float32), `vmap`-ed over the population and "
+              "stepped in one `jax.jit`-compiled `lax.scan` with the linear policy in JAX, the first "
+              "episode's steps counted, compilation excluded (extra `gymnax`)." if gymnax_available()
+              else "gymnax (JAX) is not installed, so its column is empty (`pip install -e .[gymnax]`).")
     lines += [
         "",
         "Env steps are the steps of one episode per candidate (CartPole earns 1 per step; Pendulum runs 200).  "
@@ -355,6 +366,7 @@ def plot(rows: Sequence[EvalRow], path: Path) -> None:
             ("fastcem, 1 thread", "D", lambda r: r.fastcem_1),
             (f"reference, Pool({NUM_PROCESS})", "s-", lambda r: r.reference),
             ("gymnasium vector env", "^-", lambda r: r.vector),
+            ("gymnax (JAX)", "x-", lambda r: r.gymnax),
         ]
         for label, style, get in series:
             pts = [(r.size, c) for r in mine if (c := get(r)) is not None]

@@ -1,5 +1,6 @@
 """pytest-benchmark: population evaluation by fastcem, the reference (the seed's ``Pool`` over a
-fresh gymnasium env per episode) and gymnasium's vector envs, grouped by task and size;
+fresh gymnasium env per episode), gymnasium's vector envs and gymnax's JAX envs (when the
+``gymnax`` extra is installed), grouped by task and size;
 ``python -m pytest benchmarks --benchmark-only``.
 
 The reference and the vector envs time a bounded amount of work (the first
@@ -11,7 +12,8 @@ fastcem.  ``benchmarks/compare.py`` prints the same comparison as a table.
 from __future__ import annotations
 
 import pytest
-from baselines import TASKS, make_vector_env, reference_evaluate, vector_env_kind, vector_evaluate
+from baselines import (TASKS, gymnax_available, gymnax_evaluator, make_vector_env, reference_evaluate, vector_env_kind,
+                       vector_evaluate)
 from common import env_steps
 
 import fastcem
@@ -23,8 +25,8 @@ CASES = [
     pytest.param(task, size, library, id=f"{task}-P{size}-{library}")
     for task in TASKS
     for size in (256, 4096, 65536)
-    for library in ("fastcem", "reference", "gym_vector")
-    if size <= 4096 or library == "fastcem"
+    for library in ("fastcem", "reference", "gym_vector", "gymnax")
+    if size <= 4096 or library in ("fastcem", "gymnax")
 ]
 
 
@@ -38,6 +40,12 @@ def test_evaluate_compare(benchmark, task, size, library):
         benchmark.pedantic(fastcem.evaluate, args=(thetas, env_id), kwargs={"seed": 0, "num_threads": THREADS},
                            rounds=7, iterations=1)
         steps = env_steps(env_id, thetas, returns)
+    elif library == "gymnax":
+        if not gymnax_available():
+            pytest.skip("gymnax is not installed (pip install -e .[gymnax])")
+        play = gymnax_evaluator(env_id, thetas)
+        play()  # compile outside the timing
+        steps = benchmark.pedantic(play, rounds=3, iterations=1)
     elif library == "reference":
         steps = benchmark.pedantic(reference_evaluate, args=(thetas[:REFERENCE_EPISODES], env_id),
                                    rounds=1, iterations=1)
