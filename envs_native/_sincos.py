@@ -30,7 +30,7 @@ Library as simplified in glibc 2.28) end in one rounding, ``H + C`` with ``H`` a
 Which path glibc takes depends on ``|x|`` (below 0.855469, up to 2.426265, beyond: its own
 reduction by pi/2) and is reproduced to pick the bound.  glibc 2.28 and later on x86-64 pick
 an FMA build of the same code at run time; fused operations only remove roundings, so the
-bound holds for both builds.  ``tests/test_envs_equivalence.py`` compares with the C library
+bound holds for both builds.  ``tests/test_exact_sincos.py`` compares with the C library
 over millions of arguments, the ones nearest midpoints included.  Arguments beyond
 ``2**19 pi / 2``, non-finite ones, and ones whose reduced argument is within ``2**-15`` of
 a multiple of pi/2 (where the reduction used here loses bits) are always flagged.
@@ -43,7 +43,7 @@ import decimal
 import numpy as np
 
 from ._jit import jit
-from ._libm import _bits, _fma, _from_bits
+from ._libm import _fma
 
 _INV_PIO2 = 6.36619772367581382433e-01
 # pi/2 in three parts of 33 bits (fdlibm's): n * part is exact for |n| < 2**20.
@@ -182,7 +182,7 @@ def _kernel(ah: float, al: float) -> tuple[float, float, float, float]:
 
 
 @jit(inline="always")
-def sincos_dd(x: float) -> tuple[float, float, float, float, float, float]:
+def sincos_dd(x: float) -> tuple[float, float, float, float, int, float]:
     """``(cos hi, cos lo, sin hi, sin lo, n, |a|)``: ``cos x`` and ``sin x`` as
     double-doubles (within about 2**-66 relative for ``|x| < 2**19 pi / 2``, unless the
     reduced argument ``a = x - n pi / 2`` is below 2**-15 with ``n != 0``)."""
@@ -206,7 +206,20 @@ def sincos_dd(x: float) -> tuple[float, float, float, float, float, float]:
     s_l = -s_l if neg_s else s_l
     c_h = -c_h if neg_c else c_h
     c_l = -c_l if neg_c else c_l
-    return c_h, c_l, s_h, s_l, fn, abs(ah)
+    return c_h, c_l, s_h, s_l, quadrant, abs(ah)
+
+
+@jit(inline="always")
+def _finish(x: float, c_h: float, c_l: float, s_h: float, s_l: float, err_c: float,
+            err_s: float) -> tuple[float, float, bool]:
+    """``(cos x, sin x, ok)`` from the double-doubles and glibc's error bounds; below 2**-26
+    glibc's ``sin x`` is ``x`` and below 2**-27 its ``cos x`` is 1, with no call needed."""
+    ax = abs(x)
+    ok_s = _certified(s_h, s_l, err_s) | (ax < _SIN_TINY)
+    ok_c = _certified(c_h, c_l, err_c) | (ax < _COS_TINY)
+    s_h = x if ax < _SIN_TINY else s_h
+    c_h = 1.0 if ax < _COS_TINY else c_h
+    return c_h, s_h, ok_s & ok_c
 
 
 @jit(inline="always")
@@ -214,8 +227,7 @@ def exact_sincos(x: float) -> tuple[float, float, bool]:
     """``(cos x, sin x, ok)``: where ``ok``, the two values are bit for bit those of the C
     library (glibc); elsewhere the caller must call it.  No branches or calls: a loop of
     these vectorizes."""
-    c_h, c_l, s_h, s_l, fn, aa = sincos_dd(x)
-    quadrant = np.int64(fn)
+    c_h, c_l, s_h, s_l, quadrant, aa = sincos_dd(x)
     ax = abs(x)
     # glibc's path for each, and its reduced argument |a| there.
     small = ax < _SMALL
@@ -227,24 +239,17 @@ def exact_sincos(x: float) -> tuple[float, float, bool]:
     cos_by_sin = (~small) & (mid | odd)
     err_s = (err_sin_kernel if sin_by_sin else err_cos_kernel) + 2.0**-90
     err_c = (err_sin_kernel if cos_by_sin else err_cos_kernel) + 2.0**-90
-    ok_s = _certified(s_h, s_l, err_s) | (ax < _SIN_TINY)
-    ok_c = _certified(c_h, c_l, err_c) | (ax < _COS_TINY)
-    s_h = x if ax < _SIN_TINY else s_h
-    c_h = 1.0 if ax < _COS_TINY else c_h
-    in_range = (ax < _LIMIT) & ((fn == 0.0) | (aa >= _MIN_REDUCED))
-    return c_h, s_h, ok_s & ok_c & in_range
+    c, s, ok = _finish(x, c_h, c_l, s_h, s_l, err_c, err_s)
+    in_range = (ax < _LIMIT) & ((quadrant == 0) | (aa >= _MIN_REDUCED))
+    return c, s, ok & in_range
 
 
 @jit(inline="always")
 def exact_sincos_small(x: float) -> tuple[float, float, bool]:
     """:func:`exact_sincos` for angles that stay small (a cart-pole's), with ``ok`` False
     beyond ``|x| < SMALL_LIMIT``: no reduction by pi/2, so fewer operations."""
-    ax = abs(x)
     c_h, c_l, s_h, s_l = _kernel(x, 0.0)
     # glibc: sin by do_sin (Taylor below 0.126), cos by do_cos, both on x itself.
-    err_s, err_c = _glibc_errors(ax)
-    ok_s = _certified(s_h, s_l, err_s) | (ax < _SIN_TINY)
-    ok_c = _certified(c_h, c_l, err_c) | (ax < _COS_TINY)
-    s_h = x if ax < _SIN_TINY else s_h
-    c_h = 1.0 if ax < _COS_TINY else c_h
-    return c_h, s_h, ok_s & ok_c & (ax < SMALL_LIMIT)
+    err_s, err_c = _glibc_errors(abs(x))
+    c, s, ok = _finish(x, c_h, c_l, s_h, s_l, err_c, err_s)
+    return c, s, ok & (abs(x) < SMALL_LIMIT)
