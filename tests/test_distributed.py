@@ -44,7 +44,8 @@ class _Serial:
 
 
 def test_a_worker_killed_mid_run_is_retried_not_lost(client, rng):
-    thetas = balancing_cartpole_thetas(300, rng)  # 500-step episodes: a few seconds of work
+    # 500-step episodes, 300 tasks: seconds of work, while the kill comes as soon as the first task runs.
+    thetas = balancing_cartpole_thetas(1500, rng)
     expected = fastcem.evaluate(thetas, "CartPole-v1", reset_seeds=[9])
     result = {}
 
@@ -54,9 +55,13 @@ def test_a_worker_killed_mid_run_is_retried_not_lost(client, rng):
 
     worker = threading.Thread(target=run)
     worker.start()
-    time.sleep(0.8)
+    deadline = time.monotonic() + 60
+    victim = None
+    while victim is None and time.monotonic() < deadline:
+        victim = next((w for w, keys in client.processing().items() if keys), None)
+        time.sleep(0.01)
+    assert victim is not None, "no task ever started on the cluster"
     assert worker.is_alive(), "the run ended before the kill; give it more work"
-    victim = next(iter(client.scheduler_info()["workers"]))
     try:
         client.run(os._exit, 1, workers=[victim])
     except Exception:  # the worker dies before it can answer
