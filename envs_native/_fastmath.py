@@ -1,4 +1,5 @@
-"""``sin`` and ``cos`` without the C library, for fastcem's opt-in fast mode.
+"""``sin``, ``cos`` and ``log`` without the C library: fastcem's opt-in fast mode, and the
+planner's normal deviates.
 
 The C library's ``sin``/``cos`` are what gymnasium gets, so the exact kernels call them, one
 lane at a time (LLVM cannot vectorise a loop with a call in it).  The fast mode trades the
@@ -18,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import jit
+from ._libm import _bits, _from_bits
 
 _INV_PIO2 = 6.36619772367581382433e-01
 # pi/2 split in three parts of 33 bits: n * part is exact for |n| < 2**20.
@@ -46,20 +48,71 @@ FAST_TRIG_LIMIT = 2.0**19 * np.pi / 2
 
 
 @jit(inline="always")
-def fast_sincos(x: float) -> tuple[float, float]:
-    """``(cos x, sin x)`` within 2 ULP for ``|x| < FAST_TRIG_LIMIT``, as vectorisable code."""
-    fn = (x * _INV_PIO2 + _TO_INT) - _TO_INT
-    r = ((x - fn * _PIO2_1) - fn * _PIO2_2) - fn * _PIO2_3
+def sincos_kernel(r: float) -> tuple[float, float]:
+    """``(cos r, sin r)`` for ``|r| <= pi/4`` (fdlibm's polynomials), within 1 ULP."""
     z = r * r
     s = r + (z * r) * (_S1 + z * (_S2 + z * (_S3 + z * (_S4 + z * (_S5 + z * _S6)))))
     hz = 0.5 * z
     w = 1.0 - hz
     c = w + (((1.0 - w) - hz) + (z * z) * (_C1 + z * (_C2 + z * (_C3 + z * (_C4 + z * (_C5 + z * _C6))))))
-    # The quadrant with one-level selects (nested ones become branches, which do not vectorise).
-    quadrant = np.int64(fn)
+    return c, s
+
+
+@jit(inline="always")
+def quadrant_turn(c: float, s: float, quadrant: np.int64) -> tuple[float, float]:
+    """``(cos, sin)`` of ``x + quadrant * pi/2`` from ``(cos x, sin x)``, with one-level
+    selects (nested ones become branches, which do not vectorise)."""
     swap = (quadrant & 1) == 1
     sv = c if swap else s
     cv = s if swap else c
     sin_x = -sv if (quadrant & 2) == 2 else sv
     cos_x = -cv if ((quadrant + 1) & 2) == 2 else cv
     return cos_x, sin_x
+
+
+@jit(inline="always")
+def fast_sincos(x: float) -> tuple[float, float]:
+    """``(cos x, sin x)`` within 2 ULP for ``|x| < FAST_TRIG_LIMIT``, as vectorisable code."""
+    fn = (x * _INV_PIO2 + _TO_INT) - _TO_INT
+    r = ((x - fn * _PIO2_1) - fn * _PIO2_2) - fn * _PIO2_3
+    c, s = sincos_kernel(r)
+    return quadrant_turn(c, s, np.int64(fn))
+
+
+# fdlibm e_log.c: ln 2 in two parts (the high one with 32 trailing zero bits) and the minimax
+# polynomial of (log(1 + f) - f + f**2 / 2) in s = f / (2 + f).
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_LG1 = 6.666666666666735130e-01
+_LG2 = 3.999999999940941908e-01
+_LG3 = 2.857142874366239149e-01
+_LG4 = 2.222219843214978396e-01
+_LG5 = 1.818357216161805012e-01
+_LG6 = 1.531383769920937332e-01
+_LG7 = 1.479819860511658591e-01
+_SQRT2_MANTISSA = 0x6A09E667F3BCD  # the mantissa bits of sqrt(2)
+_EXP_ONE = 0x3FF0000000000000
+
+
+@jit(inline="always")
+def fast_log(x: float) -> float:
+    """``log x`` within 1 ULP for normal positive ``x`` (fdlibm's ``e_log.c`` without its
+    special cases: zero, negative, subnormal and non-finite ``x`` give garbage), as
+    vectorisable code: ``x = 2**k m`` with ``m`` in ``[sqrt(2)/2, sqrt(2))``, then ``log m``
+    from a polynomial in ``s = (m - 1) / (m + 1)``."""
+    bits = _bits(x)
+    mantissa = bits & 0xFFFFFFFFFFFFF
+    # Mantissas above sqrt(2)'s are taken as m / 2 with the exponent one higher.
+    above = np.int64(mantissa > _SQRT2_MANTISSA)
+    k = ((bits >> 52) - 1023) + above
+    m = _from_bits(mantissa | (_EXP_ONE - (above << 52)))
+    f = m - 1.0
+    s = f / (2.0 + f)
+    z = s * s
+    w = z * z
+    t1 = w * (_LG2 + w * (_LG4 + w * _LG6))
+    t2 = z * (_LG1 + w * (_LG3 + w * (_LG5 + w * _LG7)))
+    r = t2 + t1
+    hfsq = 0.5 * f * f
+    dk = float(k)
+    return dk * _LN2_HI - ((hfsq - (s * (hfsq + r) + dk * _LN2_LO)) - f)

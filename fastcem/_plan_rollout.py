@@ -12,8 +12,42 @@ from numba.extending import overload
 from envs_native import cartpole, pendulum
 from envs_native._jit import jit
 
-from ._philox import normal_pair
-from ._rollout import LANES, _OVERLOAD_OPTIONS, _env_of, _store, env_step_lane, lane_trig, redo_rewards, state_of
+from ._philox import normal_quad
+from ._rollout import (LANES, _OVERLOAD_OPTIONS, _env_of, _fetch_add, _store, env_step_lane, lane_trig, redo_rewards,
+                       state_of)
+from .selection import select_elites
+
+
+@jit(inline="always")
+def sample_lanes(
+    mean: np.ndarray,
+    std: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    stream: np.uint64,
+    k0: np.uint64,
+    k1: np.uint64,
+    first: int,
+    acts: np.ndarray,
+) -> None:
+    """``acts[i, k] = clip(mean[i] + std[i] * z[i], low[i], high[i])`` for candidate ``first +
+    k`` (``k < LANES``), ``z`` its normal deviates: candidate ``n`` takes the Philox blocks
+    from ``n * ceil(size / 4)`` on (``size`` the entries of a plan, ``H * A``), whichever
+    thread draws them, so its numbers depend neither on the thread count nor on how many
+    candidates there are.  ``acts`` is ``(4 * ceil(size / 4), LANES)``, lane-major, so that
+    both loops are vector code across the lanes."""
+    size = mean.shape[0]
+    quads = acts.shape[0] // 4
+    for q in range(quads):
+        for k in range(LANES):
+            z0, z1, z2, z3 = normal_quad(np.uint64((first + k) * quads + q), stream, k0, k1)
+            acts[4 * q, k] = z0
+            acts[4 * q + 1, k] = z1
+            acts[4 * q + 2, k] = z2
+            acts[4 * q + 3, k] = z3
+    for i in range(size):
+        for k in range(LANES):
+            acts[i, k] = min(max(mean[i] + std[i] * acts[i, k], low[i]), high[i])
 
 
 @jit(parallel=True)
@@ -27,20 +61,17 @@ def sample_actions(
     k1: np.uint64,
     out: np.ndarray,
 ) -> None:
-    """``out[n] = clip(mean + std * z[n], low, high)`` for ``z`` the normal deviates of Philox
-    stream ``stream``, all arrays flattened over the plan: ``mean``, ``std``, ``low``,
-    ``high`` have ``H * A`` entries, ``out`` is ``(N, H * A)``.  Candidate ``n`` uses the
-    deviate pairs from ``n * ceil(H * A / 2)`` on, whichever thread draws them, so its
-    numbers do not depend on the thread count or on how many candidates there are."""
+    """``out[n]``: candidate ``n``'s plan from stream ``stream`` (:func:`sample_lanes`), all
+    arrays flattened over the plan: ``mean``, ``std``, ``low``, ``high`` have ``H * A``
+    entries, ``out`` is ``(N, H * A)``."""
     size = out.shape[1]
-    pairs = (size + 1) // 2
-    for n in prange(out.shape[0]):
-        for q in range(pairs):
-            z0, z1 = normal_pair(np.uint64(n * pairs + q), stream, k0, k1)
-            i = 2 * q
-            out[n, i] = min(max(mean[i] + std[i] * z0, low[i]), high[i])
-            if i + 1 < size:
-                out[n, i + 1] = min(max(mean[i + 1] + std[i + 1] * z1, low[i + 1]), high[i + 1])
+    for b in prange(-(-out.shape[0] // LANES)):
+        acts = np.empty((4 * ((size + 3) // 4), LANES))
+        first = b * LANES
+        sample_lanes(mean, std, low, high, stream, k0, k1, first, acts)
+        for k in range(min(LANES, out.shape[0] - first)):
+            for i in range(size):
+                out[first + k, i] = acts[i, k]
 
 
 def env_action(plan_value: float, params: Any) -> Any:  # pragma: no cover - compiled only
@@ -60,58 +91,142 @@ def _ol_env_action(plan_value, params):  # noqa: ANN
 
 
 @jit
-def _plan_block(state: np.ndarray, actions: np.ndarray, first: int, params: Any, out: np.ndarray) -> None:
-    """``out[n]`` for the candidates ``first ..`` (up to ``LANES`` of them), stepped side by
-    side in lanes as ``fastcem._rollout`` does for policies: the C-library calls lane by
-    lane, the rest as one branch-free vectorised loop, slow-path rewards redone per lane.
-    A lane's return adds its rewards in step order and stops at termination, exactly as a
-    single rollout does."""
-    num = min(LANES, actions.shape[0] - first)
-    rows = np.empty(LANES, dtype=np.int64)
-    states = np.empty((state.shape[0], LANES))
-    for k in range(LANES):
-        rows[k] = first + min(k, num - 1)  # spare lanes repeat the last candidate, unused
-        states[:, k] = state
+def _plan_worker(
+    state: np.ndarray,
+    mean: np.ndarray,
+    std: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    stream: np.uint64,
+    k0: np.uint64,
+    k1: np.uint64,
+    num_sampled: int,
+    params: Any,
+    queue: np.ndarray,
+    actions: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Take blocks of ``LANES`` candidates from ``queue`` until there are none: sample the
+    block's plans (:func:`sample_lanes`; candidates from ``num_sampled`` on are given in
+    ``actions`` instead), write them to ``actions``, and roll them out side by side in lanes
+    as ``fastcem._rollout`` does for policies -- the C-library calls lane by lane, the rest as
+    one branch-free vectorised loop, slow-path rewards redone per lane.  A lane's return
+    adds its rewards in step order and stops at termination, exactly as a single rollout
+    does."""
+    num_candidates, horizon = actions.shape
+    num_blocks = -(-num_candidates // LANES)
+    # Zeros, not np.empty: a spare lane steps too, and garbage could be a slow subnormal.
+    acts = np.zeros((4 * ((horizon + 3) // 4), LANES))
+    states = np.zeros((state.shape[0], LANES))
     prev_states = np.zeros_like(states)
     lane_action = np.zeros(LANES)
-    trig0 = np.empty(LANES)
-    trig1 = np.empty(LANES)
+    trig0 = np.zeros(LANES)
+    trig1 = np.zeros(LANES)
     trig_ok = np.zeros(LANES, dtype=np.bool_)
-    rewards = np.empty(LANES)
+    rewards = np.zeros(LANES)
     inexact = np.zeros(LANES, dtype=np.bool_)
     terminated = np.zeros(LANES, dtype=np.bool_)
-    alive = np.ones(LANES, dtype=np.bool_)
+    alive = np.zeros(LANES, dtype=np.bool_)
     totals = np.zeros(LANES)
-    for t in range(actions.shape[1]):
-        lane_trig(states, params, trig0, trig1, trig_ok)
-        any_inexact = False
+    start = state_of(state.reshape(-1, 1), 0, params)
+    while True:
+        b = _fetch_add(queue, np.int64(1))
+        if b >= num_blocks:
+            return
+        first = b * LANES
+        num = min(LANES, num_candidates - first)
+        if first < num_sampled:
+            sample_lanes(mean, std, low, high, stream, k0, k1, first, acts)
+        for k in range(num):
+            n = first + k
+            if n < num_sampled:
+                for t in range(horizon):
+                    actions[n, t] = acts[t, k]
+            else:
+                for t in range(horizon):
+                    acts[t, k] = actions[n, t]
         for k in range(LANES):
-            s = state_of(states, k, params)
-            action = env_action(actions[rows[k], t, 0], params)
-            nxt, reward, term, exact = env_step_lane(s, action, (trig0[k], trig1[k]), params)
-            if not exact:  # constant True for envs without slow paths: compiled away
-                _store(prev_states, k, s)
-                lane_action[k] = action
-            _store(states, k, nxt)
-            rewards[k] = reward
-            terminated[k] = term
-            lane_inexact = (not exact) & (k < num)  # spare lanes do not count
-            inexact[k] = lane_inexact
-            any_inexact |= lane_inexact
-        if any_inexact:
-            redo_rewards(prev_states, lane_action, trig0, trig1, params, inexact, rewards)
-        for k in range(LANES):
-            totals[k] = totals[k] + rewards[k] if alive[k] else totals[k]
-            alive[k] = alive[k] & ~terminated[k]
-    for k in range(num):
-        out[first + k] = totals[k]
+            _store(states, k, start)
+            alive[k] = True
+            totals[k] = 0.0
+        for t in range(horizon):
+            lane_trig(states, params, trig0, trig1, trig_ok)
+            any_inexact = False
+            for k in range(LANES):
+                s = state_of(states, k, params)
+                action = env_action(acts[t, k], params)
+                nxt, reward, term, exact = env_step_lane(s, action, (trig0[k], trig1[k]), params)
+                if not exact:  # constant True for envs without slow paths: compiled away
+                    _store(prev_states, k, s)
+                    lane_action[k] = action
+                _store(states, k, nxt)
+                rewards[k] = reward
+                terminated[k] = term
+                lane_inexact = (not exact) & (k < num)  # spare lanes do not count
+                inexact[k] = lane_inexact
+                any_inexact |= lane_inexact
+            if any_inexact:
+                redo_rewards(prev_states, lane_action, trig0, trig1, params, inexact, rewards)
+            for k in range(LANES):
+                totals[k] = totals[k] + rewards[k] if alive[k] else totals[k]
+                alive[k] = alive[k] & ~terminated[k]
+        for k in range(num):
+            out[first + k] = totals[k]
 
 
 @jit(parallel=True)
-def native_returns(state: np.ndarray, actions: np.ndarray, params: Any, out: np.ndarray) -> None:
-    """``out[n]``: the return of the plan ``actions[n]`` (``(N, H, 1)``) from the float64
-    ``state`` under the native env's exact dynamics and rewards, stopping where the env
-    terminates; the plan values become env actions by :func:`env_action`."""
-    num_blocks = -(-actions.shape[0] // LANES)
-    for b in prange(num_blocks):
-        _plan_block(state, actions, b * LANES, params, out)
+def native_returns(
+    state: np.ndarray,
+    mean: np.ndarray,
+    std: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    stream: np.uint64,
+    k0: np.uint64,
+    k1: np.uint64,
+    num_sampled: int,
+    params: Any,
+    num_workers: int,
+    actions: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Sample and score a batch of plans under the native env's exact dynamics and rewards.
+
+    ``actions`` is ``(N, H)`` (one plan value per step): its first ``num_sampled`` rows are
+    drawn here from ``N(mean, std)`` clamped to ``[low, high]`` (stream ``stream`` of the
+    key, :func:`sample_lanes`), the others are given.  ``out[n]`` is the return of plan ``n``
+    from the float64 ``state``, stopping where the env terminates; plan values become env
+    actions by :func:`env_action`.  ``num_workers`` workers (one per thread) take blocks of
+    candidates from a shared counter; a block's numbers do not depend on which worker takes
+    it, so the result is the same for any thread count."""
+    queue = np.zeros(1, dtype=np.int64)
+    for _ in prange(num_workers):
+        _plan_worker(state, mean, std, low, high, stream, k0, k1, num_sampled, params, queue, actions, out)
+
+
+@jit
+def refit_elites(
+    actions: np.ndarray, returns: np.ndarray, top_k: int, idx: np.ndarray, mean: np.ndarray, std: np.ndarray
+) -> None:
+    """The seed's refit in one call: ``idx`` the ``top_k`` best of ``returns`` (best first,
+    :func:`fastcem.selection.select_elites`), ``mean`` and ``std`` (``ddof=1``) of the elite
+    plans ``actions[idx]`` (``actions`` flattened to ``(N, H * A)``), each the bits numpy's
+    ``mean(axis=0)`` and ``std(axis=0, ddof=1)`` give on the stacked elites: sums over the
+    elites in ``idx`` order, the variance from the squared deviations from the mean."""
+    select_elites(returns, top_k, idx)
+    size = actions.shape[1]
+    for i in range(size):
+        mean[i] = actions[idx[0], i]
+    for e in range(1, top_k):
+        for i in range(size):
+            mean[i] += actions[idx[e], i]
+    for i in range(size):
+        mean[i] /= top_k
+        d = actions[idx[0], i] - mean[i]
+        std[i] = d * d
+    for e in range(1, top_k):
+        for i in range(size):
+            d = actions[idx[e], i] - mean[i]
+            std[i] += d * d
+    for i in range(size):
+        std[i] = np.sqrt(std[i] / (top_k - 1))

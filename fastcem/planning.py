@@ -35,6 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 from numba import njit, prange
 from numba.core.registry import CPUDispatcher
@@ -46,7 +47,6 @@ from . import _plan_rollout
 from ._checks import as_float_array, check_finite, check_int, check_num_threads, fast_mode
 from ._parallel import threads
 from .cem import _check_real
-from .selection import elite_indices
 from .evaluation import FAST_STATE_LIMIT
 from .training import seed_sequence
 
@@ -54,6 +54,28 @@ __all__ = ["CEMPlanner", "MPCResult", "mpc"]
 
 # The seed's std floor after each refit.
 STD_EPS = 1e-5
+
+
+@dataclass(frozen=True)
+class _Noise:
+    """How the first ``num_sampled`` plans of a batch are drawn: ``N(mean, std)`` clamped to
+    ``[low, high]``, from Philox stream ``stream`` of ``key`` (all arrays flattened over the
+    plan, ``H * A`` entries)."""
+
+    num_sampled: int
+    mean: NDArray[np.float64]
+    std: NDArray[np.float64]
+    low: NDArray[np.float64]
+    high: NDArray[np.float64]
+    stream: np.uint64
+    key: tuple[np.uint64, np.uint64]
+    num_threads: int | None
+
+    def fill(self, actions: NDArray[np.float64]) -> None:
+        """Draw the plans into ``actions[:num_sampled]``."""
+        out = actions[: self.num_sampled].reshape(self.num_sampled, -1)
+        with threads(self.num_threads):
+            _plan_rollout.sample_actions(self.mean, self.std, self.low, self.high, self.stream, *self.key, out)
 
 
 class _NativeModel:
@@ -64,12 +86,22 @@ class _NativeModel:
         self.params = info.module.default_params()._replace(fast=fast)
         self.action_dim = 1
 
-    def returns(self, args: tuple[Any, ...], actions: NDArray[np.float64]) -> NDArray[np.float64]:
+    def prepare(self, args: tuple[Any, ...]) -> NDArray[np.float64]:
         state = _one_state(args, self.info.state_dim, f"the state of {self.info.env_id}")
         if self.params.fast and (np.abs(state) > FAST_STATE_LIMIT).any():
             raise ValueError(f"fast=True needs states within ±{FAST_STATE_LIMIT:g}; use the exact mode")
+        return state
+
+    def score(self, state: NDArray[np.float64], actions: NDArray[np.float64], noise: _Noise | None) -> NDArray[np.float64]:
+        """The returns of ``actions`` (``(N, H, 1)``), their first plans drawn by ``noise`` in the
+        same parallel kernel that rolls them out."""
         out = np.empty(actions.shape[0])
-        _plan_rollout.native_returns(state, actions, self.params, out)
+        if noise is None:
+            empty = np.empty(actions.shape[1])
+            noise = _Noise(0, empty, empty, empty, empty, np.uint64(0), (np.uint64(0), np.uint64(0)), None)
+        _plan_rollout.native_returns(state, noise.mean, noise.std, noise.low, noise.high, noise.stream, *noise.key,
+                                     noise.num_sampled, self.params, numba.get_num_threads(),
+                                     actions.reshape(actions.shape[0], -1), out)
         return out
 
 
@@ -110,8 +142,12 @@ class _CompiledModel:
         self.action_dim = action_dim
         self.state_dim = state_dim
 
-    def returns(self, args: tuple[Any, ...], actions: NDArray[np.float64]) -> NDArray[np.float64]:
-        state = _one_state(args, self.state_dim, f"the model's state (state_dim={self.state_dim})")
+    def prepare(self, args: tuple[Any, ...]) -> NDArray[np.float64]:
+        return _one_state(args, self.state_dim, f"the model's state (state_dim={self.state_dim})")
+
+    def score(self, state: NDArray[np.float64], actions: NDArray[np.float64], noise: _Noise | None) -> NDArray[np.float64]:
+        if noise is not None:
+            noise.fill(actions)
         out = np.empty(actions.shape[0])
         self.kernel(state, actions, out)
         if not np.isfinite(out).all():
@@ -128,7 +164,12 @@ class _PythonModel:
         self.model = model
         self.action_dim = action_dim
 
-    def returns(self, args: tuple[Any, ...], actions: NDArray[np.float64]) -> NDArray[np.float64]:
+    def prepare(self, args: tuple[Any, ...]) -> tuple[Any, ...]:
+        return args
+
+    def score(self, args: tuple[Any, ...], actions: NDArray[np.float64], noise: _Noise | None) -> NDArray[np.float64]:
+        if noise is not None:
+            noise.fill(actions)
         raw = self.model.evaluate_rollout(*args, actions)
         if hasattr(raw, "detach"):  # a torch tensor
             raw = raw.detach().cpu()
@@ -333,22 +374,31 @@ class CEMPlanner:
         self._mean: NDArray[np.float64] | None = None
         self._kept: NDArray[np.float64] = np.empty((0, self.plan_horizon, self.action_dim))
 
-    def _sample(self, mean: NDArray[np.float64], std: NDArray[np.float64], num: int, iteration: int) -> NDArray[np.float64]:
-        out = np.empty((num, self.plan_horizon, self.action_dim))
+    def _batch(self, prepared: Any, mean: NDArray[np.float64], std: NDArray[np.float64], num: int,
+               kept: NDArray[np.float64], iteration: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``(actions, returns)``: ``num`` new plans of iteration ``iteration`` of this call,
+        then the ``kept`` ones, and their returns.  White noise is drawn by the model's kernel
+        (a native model's rollout kernel draws its own block of plans), colored noise here."""
+        actions = np.empty((num + len(kept), self.plan_horizon, self.action_dim))
+        actions[num:] = kept
         # Call and iteration in the two 32-bit words of the Philox stream.
         stream = np.uint64(((self._calls & 0xFFFFFFFF) << 32) | iteration)
+        noise = None
         if self.noise_beta > 0.0:
             rng = np.random.default_rng([int(k) for k in self._key] + [int(stream)])
-            noise = _colored_noise(self.noise_beta, out.shape, rng)
-            np.clip(mean + std * noise, self.low, self.high, out=out)
+            colored = _colored_noise(self.noise_beta, (num, self.plan_horizon, self.action_dim), rng)
+            np.clip(mean + std * colored, self.low, self.high, out=actions[:num])
         else:
-            with threads(self.num_threads):
-                _plan_rollout.sample_actions(mean.reshape(-1), std.reshape(-1), self._low_flat, self._high_flat,
-                                             stream, self._key[0], self._key[1], out.reshape(num, -1))
-        return out
+            noise = _Noise(num, mean.reshape(-1), std.reshape(-1), self._low_flat, self._high_flat, stream,
+                           self._key, self.num_threads)
+        if isinstance(self._model, _PythonModel):
+            return actions, self._model.score(prepared, actions, noise)  # user code: may call fastcem itself
+        with threads(self.num_threads):
+            return actions, self._model.score(prepared, actions, noise)
 
     def plan(self, *args: Any) -> NDArray[np.float64]:
         """The first action of the planned sequence, shape ``(action_dim,)``."""
+        prepared = self._model.prepare(args)
         if self.warm_start and self._mean is not None:
             mean = np.concatenate([self._mean[1:], self.init_mean[-1:]])
         else:
@@ -359,25 +409,21 @@ class CEMPlanner:
         for i in range(self.num_iters):
             num = max(int(self.num_candidates * self.population_decay ** (-i)), 2 * self.top_k)
             num = min(num, self.num_candidates)
-            actions = self._sample(mean, std, max(num - len(kept), 1), i)
-            if len(kept):
-                actions = np.concatenate([actions, kept])
-            if isinstance(self._model, _PythonModel):
-                returns = self._model.returns(args, actions)  # user code: may call fastcem itself
-            else:
-                with threads(self.num_threads):
-                    returns = self._model.returns(args, actions)
-            idx = elite_indices(returns, min(self.top_k, len(returns)))
-            elites = actions[idx]
+            actions, returns = self._batch(prepared, mean, std, max(num - len(kept), 1), kept, i)
+            top_k = min(self.top_k, len(returns))
+            idx = np.empty(top_k, dtype=np.int64)
+            elite_mean = np.empty_like(mean)
+            elite_std = np.empty_like(std)
+            _plan_rollout.refit_elites(actions.reshape(len(actions), -1), returns, top_k, idx,
+                                       elite_mean.reshape(-1), elite_std.reshape(-1))
+            elite_std += STD_EPS
             if returns[idx[0]] > best_return:
-                best_return, best_seq = float(returns[idx[0]]), elites[0].copy()
-            elite_mean = elites.mean(axis=0)
-            elite_std = elites.std(axis=0, ddof=1) + STD_EPS
+                best_return, best_seq = float(returns[idx[0]]), actions[idx[0]].copy()
             if self.alpha > 0.0:
                 elite_mean = self.alpha * mean + (1.0 - self.alpha) * elite_mean
                 elite_std = np.sqrt(self.alpha * std**2 + (1.0 - self.alpha) * elite_std**2)
             mean, std = elite_mean, elite_std
-            kept = elites[: math.ceil(self.keep_elites * len(elites))] if self.keep_elites > 0 else kept[:0]
+            kept = actions[idx[: math.ceil(self.keep_elites * top_k)]] if self.keep_elites > 0 else kept[:0]
             if self.std_tol > 0.0 and std.max() < self.std_tol:
                 break
         self._mean = mean
