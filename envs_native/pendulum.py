@@ -212,11 +212,15 @@ def step_lane(
     th, thdot = state
     u = _clip(action, -params.max_torque, params.max_torque)
     angle, ok_angle = angle_normalize_fast(th)
-    sq_angle, ok0 = square_fast(angle)
-    sq_thdot, ok1 = square_fast(thdot)
-    sq_u, ok2 = square_fast(u)
-    costs = sq_angle + 0.1 * sq_thdot + 0.001 * sq_u
-    exact = (ok_angle & ok0 & ok1 & ok2) | params.fast
+    if params.fast:  # the same squares, with no checks to make
+        costs = angle * angle + 0.1 * (thdot * thdot) + 0.001 * (u * u)
+        exact = True
+    else:
+        sq_angle, ok0 = square_fast(angle)
+        sq_thdot, ok1 = square_fast(thdot)
+        sq_u, ok2 = square_fast(u)
+        costs = sq_angle + 0.1 * sq_thdot + 0.001 * sq_u
+        exact = ok_angle & ok0 & ok1 & ok2
     return _dynamics(th, thdot, u, trig, params), -costs, False, exact
 
 

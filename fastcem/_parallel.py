@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numba
 
@@ -15,17 +13,30 @@ import numba
 _LAUNCH_LOCK = threading.RLock()
 
 
-@contextmanager
-def threads(num_threads: int | None) -> Iterator[None]:
+class threads:  # noqa: N801 -- used as a function: ``with threads(n):``
     """Launch parallel kernels inside with ``num_threads`` threads (None: numba's current
-    setting); the previous setting is restored afterwards, even on error."""
-    with _LAUNCH_LOCK:
-        if num_threads is None:
-            yield
-            return
-        previous = numba.get_num_threads()
-        numba.set_num_threads(num_threads)
+    setting); the previous setting is restored afterwards, even on error.  A class rather
+    than a generator: it is entered on every planning iteration, and this is cheaper."""
+
+    __slots__ = ("num_threads", "previous")
+
+    def __init__(self, num_threads: int | None) -> None:
+        self.num_threads = num_threads
+        self.previous: int | None = None
+
+    def __enter__(self) -> None:
+        _LAUNCH_LOCK.acquire()
+        if self.num_threads is not None:
+            try:
+                self.previous = numba.get_num_threads()
+                numba.set_num_threads(self.num_threads)
+            except BaseException:
+                _LAUNCH_LOCK.release()
+                raise
+
+    def __exit__(self, *exc: object) -> None:
         try:
-            yield
+            if self.previous is not None:
+                numba.set_num_threads(self.previous)
         finally:
-            numba.set_num_threads(previous)
+            _LAUNCH_LOCK.release()

@@ -33,7 +33,7 @@ import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
@@ -56,8 +56,7 @@ __all__ = ["CEMPlanner", "MPCResult", "mpc"]
 STD_EPS = 1e-5
 
 
-@dataclass(frozen=True)
-class _Noise:
+class _Noise(NamedTuple):
     """How the first ``num_sampled`` plans of a batch are drawn: ``N(mean, std)`` clamped to
     ``[low, high]``, from Philox stream ``stream`` of ``key`` (all arrays flattened over the
     plan, ``H * A`` entries)."""
@@ -380,7 +379,8 @@ class CEMPlanner:
         then the ``kept`` ones, and their returns.  White noise is drawn by the model's kernel
         (a native model's rollout kernel draws its own block of plans), colored noise here."""
         actions = np.empty((num + len(kept), self.plan_horizon, self.action_dim))
-        actions[num:] = kept
+        if len(kept):
+            actions[num:] = kept
         # Call and iteration in the two 32-bit words of the Philox stream.
         stream = np.uint64(((self._calls & 0xFFFFFFFF) << 32) | iteration)
         noise = None
