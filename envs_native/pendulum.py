@@ -206,7 +206,7 @@ def step_lane(
 ) -> tuple[tuple[float, float], float, bool, bool]:
     """:func:`step_trig` with the cost's angle wrap and squares on their fast paths only, so
     that lanes vectorize: ``(next_state, reward, terminated, exact)``.  Where ``exact`` is
-    False (about one step in eight) the reward must be taken from :func:`step_trig`; the
+    False (about one step in eleven) the reward must be taken from :func:`step_trig`; the
     next state is always right (the cost does not enter the dynamics).  In fast mode this
     is the step, and ``exact`` is always True."""
     th, thdot = state

@@ -1,5 +1,6 @@
-"""Compiled kernels of the CEM planner: sampling action sequences, and scoring them with the
-native envs' exact dynamics and rewards."""
+"""Compiled kernels of the CEM planner: sampling action sequences, scoring them with the
+native envs' exact dynamics and rewards (the sampling fused into the rollout, block by
+block, so that a batch is one parallel call), and the refit on the elites."""
 
 from __future__ import annotations
 
