@@ -94,6 +94,8 @@ class _NativeModel:
     def score(self, state: NDArray[np.float64], actions: NDArray[np.float64], noise: _Noise | None) -> NDArray[np.float64]:
         """The returns of ``actions`` (``(N, H, 1)``), their first plans drawn by ``noise`` in the
         same parallel kernel that rolls them out."""
+        if not actions.flags.c_contiguous:  # the kernel writes the plans it draws through a view
+            raise ValueError("actions must be C-contiguous")
         out = np.empty(actions.shape[0])
         if noise is None:
             empty = np.empty(actions.shape[1])
