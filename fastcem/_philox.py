@@ -87,7 +87,7 @@ def normal_quad(j: np.uint64, stream: np.uint64, k0: np.uint64, k1: np.uint64) -
     the stream, its four 32-bit words two uniform pairs, each made a pair of independent
     normals by Box and Muller's transform.  No branch and no call (``log``, ``sin`` and
     ``cos`` are polynomials, within 1 ULP), so a loop over lanes vectorizes.
-    32-bit uniforms bound the deviates by ``sqrt(64 log 2)``, about 6.66."""
+    The uniforms ``(word + 1/2) / 2**32`` bound the deviates by ``sqrt(66 log 2)``, about 6.76."""
     w0, w1, w2, w3 = philox4x32_10(j & _LOW32, j >> _32, stream & _LOW32, stream >> _32, k0, k1)
     r0 = _radius(w0)
     c0, s0 = _angle(w1)

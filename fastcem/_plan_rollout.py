@@ -212,8 +212,10 @@ def refit_elites(
     """The seed's refit in one call: ``idx`` the ``top_k`` best of ``returns`` (best first,
     :func:`fastcem.selection.select_elites`), ``mean`` and ``std`` (``ddof=1``) of the elite
     plans ``actions[idx]`` (``actions`` flattened to ``(N, H * A)``), each the bits numpy's
-    ``mean(axis=0)`` and ``std(axis=0, ddof=1)`` give on the stacked elites: sums over the
-    elites in ``idx`` order, the variance from the squared deviations from the mean."""
+    ``mean(axis=0)`` and ``std(axis=0, ddof=1)`` give on the stacked elites when ``H * A >
+    1``: sums over the elites in ``idx`` order, the variance from the squared deviations from
+    the mean.  (A single column numpy sums pairwise: ``fastcem.planning._refit`` leaves that
+    case to numpy.)"""
     select_elites(returns, top_k, idx)
     size = actions.shape[1]
     for i in range(size):

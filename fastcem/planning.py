@@ -48,6 +48,7 @@ from ._checks import as_float_array, check_finite, check_int, check_num_threads,
 from ._parallel import threads
 from .cem import _check_real
 from .evaluation import FAST_STATE_LIMIT
+from .selection import elite_indices
 from .training import seed_sequence
 
 __all__ = ["CEMPlanner", "MPCResult", "mpc"]
@@ -246,6 +247,24 @@ def _colored_noise(beta: float, shape: tuple[int, int, int], rng: np.random.Gene
     return np.moveaxis(noise, -1, 1)  # (N, A, H) -> (N, H, A)
 
 
+def _refit(actions: NDArray[np.float64], returns: NDArray[np.float64],
+           top_k: int) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """``(idx, mean, std)``: the ``top_k`` best plans, best first, and the bits of the seed's
+    ``elites.mean(axis=0)`` and ``elites.std(axis=0, ddof=1)`` on ``elites = actions[idx]``.
+    numpy sums over the elites one after another, except for plans of one entry, which it
+    sums pairwise (a contiguous axis); those take numpy itself."""
+    if actions[0].size == 1:
+        idx = elite_indices(returns, top_k)
+        elites = actions[idx]
+        return idx, elites.mean(axis=0), elites.std(axis=0, ddof=1)
+    idx = np.empty(top_k, dtype=np.int64)
+    mean = np.empty(actions.shape[1:])
+    std = np.empty(actions.shape[1:])
+    _plan_rollout.refit_elites(actions.reshape(len(actions), -1), returns, top_k, idx, mean.reshape(-1),
+                               std.reshape(-1))
+    return idx, mean, std
+
+
 class CEMPlanner:
     """Cross-Entropy Method over action sequences (returns are maximised).
 
@@ -413,11 +432,7 @@ class CEMPlanner:
             num = min(num, self.num_candidates)
             actions, returns = self._batch(prepared, mean, std, max(num - len(kept), 1), kept, i)
             top_k = min(self.top_k, len(returns))
-            idx = np.empty(top_k, dtype=np.int64)
-            elite_mean = np.empty_like(mean)
-            elite_std = np.empty_like(std)
-            _plan_rollout.refit_elites(actions.reshape(len(actions), -1), returns, top_k, idx,
-                                       elite_mean.reshape(-1), elite_std.reshape(-1))
+            idx, elite_mean, elite_std = _refit(actions, returns, top_k)
             elite_std += STD_EPS
             if returns[idx[0]] > best_return:
                 best_return, best_seq = float(returns[idx[0]]), actions[idx[0]].copy()

@@ -10,9 +10,8 @@ from numba import njit
 
 import fastcem
 from envs_native._fastmath import fast_log
-from fastcem import _plan_rollout
+from fastcem import planning
 from fastcem._philox import fill_normals, philox4x32_10
-from fastcem.planning import _Noise
 
 U = np.uint64
 
@@ -60,7 +59,7 @@ def test_a_native_model_draws_the_plans_the_sampler_draws():
     sampler's, candidate by candidate, kept plans after them untouched."""
     planner = fastcem.CEMPlanner("Pendulum-v1", plan_horizon=7, num_candidates=50, top_k=5, seed=2)
     h = 7
-    noise = _Noise(37, np.linspace(-1, 1, h), np.full(h, 0.7), np.full(h, -1.5), np.full(h, 1.2), np.uint64(9),
+    noise = planning._Noise(37, np.linspace(-1, 1, h), np.full(h, 0.7), np.full(h, -1.5), np.full(h, 1.2), np.uint64(9),
                    (np.uint64(3), np.uint64(4)), None)
     fused = np.full((41, h, 1), 0.25)
     returns = planner._model.score(np.array([0.3, -0.2]), fused, noise)
@@ -70,12 +69,13 @@ def test_a_native_model_draws_the_plans_the_sampler_draws():
     assert returns.tolist() == planner._model.score(np.array([0.3, -0.2]), fused, None).tolist()
 
 
-def test_the_compiled_refit_is_numpys(rng):
-    actions = rng.standard_normal((300, 12))
-    returns = rng.standard_normal(300).round(1)  # ties too
-    idx, mean, std = np.empty(40, dtype=np.int64), np.empty(12), np.empty(12)
-    _plan_rollout.refit_elites(actions, returns, 40, idx, mean, std)
-    assert idx.tolist() == fastcem.elite_indices(returns, 40).tolist()
+@pytest.mark.parametrize("shape", [(300, 6, 2), (300, 1, 1), (40, 3, 1)])
+def test_the_refit_is_numpys(shape, rng):
+    # (300, 1, 1): numpy sums a single column pairwise, not one elite after another.
+    actions = rng.standard_normal(shape)
+    returns = rng.standard_normal(shape[0]).round(1)  # ties too
+    idx, mean, std = planning._refit(actions, returns, 40 if shape[0] > 40 else 20)
+    assert idx.tolist() == fastcem.elite_indices(returns, len(idx)).tolist()
     elites = actions[idx]
     assert mean.tobytes() == elites.mean(axis=0).tobytes() and std.tobytes() == elites.std(axis=0, ddof=1).tobytes()
 
