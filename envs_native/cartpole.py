@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._fastmath import fast_sincos
+from ._glibc_trig import glibc_cos, glibc_sin, matches_libm
 from ._sincos import exact_sincos_small
 from ._jit import jit
 from ._seeding import generator_for_reset_seed
@@ -51,6 +52,7 @@ class Params(NamedTuple):
     semi_implicit: bool
     sutton_barto_reward: bool
     fast: bool  # fastcem's opt-in fast mode: polynomial sin/cos (see envs_native._fastmath)
+    glibc_trig: bool  # the C library's sin/cos are envs_native._glibc_trig's: lanes use that
 
 
 def default_params(
@@ -95,6 +97,7 @@ def default_params(
         semi_implicit=kinematics_integrator != "euler",
         sutton_barto_reward=bool(sutton_barto_reward),
         fast=False,
+        glibc_trig=matches_libm(),
     )
 
 
@@ -118,6 +121,15 @@ def trig_lane(state: tuple[float, float, float, float], params: Params) -> tuple
     :mod:`envs_native._sincos`)."""
     c, s, ok = exact_sincos_small(state[2])
     return (c, s), ok
+
+
+@jit(inline="always")
+def trig_glibc(state: tuple[float, float, float, float]) -> tuple[tuple[float, float], bool]:
+    """:func:`trig_lane` where the C library is glibc's code (``params.glibc_trig``): the
+    same operations as vector code, ``ok`` False only beyond ``|theta| = 105414350``."""
+    c, ok_c = glibc_cos(state[2])
+    s, ok_s = glibc_sin(state[2])
+    return (c, s), ok_c & ok_s
 
 
 @jit(inline="always")

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._fastmath import fast_sincos
+from ._glibc_trig import glibc_cos, glibc_sin, matches_libm
 from ._sincos import exact_sincos
 from ._jit import jit
 from ._libm import _fma, libm_powf2, pow2, square_fast
@@ -50,6 +51,7 @@ class Params(NamedTuple):
     torque_coef: float  # 3.0 / (m * l**2)
     fast: bool  # fastcem's opt-in fast mode: polynomial sin/cos, x * x squares
     float32_actions: bool  # torques arrive as float32 (a VectorEnv fed float32 actions)
+    glibc_trig: bool  # the C library's sin/cos are envs_native._glibc_trig's: lanes use that
 
 
 def default_params(g: float = 10.0) -> Params:
@@ -72,6 +74,7 @@ def default_params(g: float = 10.0) -> Params:
         torque_coef=3.0 / (m * l**2),
         fast=False,
         float32_actions=False,
+        glibc_trig=matches_libm(),
     )
 
 
@@ -144,6 +147,15 @@ def trig_lane(state: tuple[float, float], params: Params) -> tuple[tuple[float, 
     :mod:`envs_native._sincos`)."""
     c, s, ok = exact_sincos(state[0])
     return (c, s), ok
+
+
+@jit(inline="always")
+def trig_glibc(state: tuple[float, float]) -> tuple[tuple[float, float], bool]:
+    """:func:`trig_lane` where the C library is glibc's code (``params.glibc_trig``): the
+    same operations as vector code, ``ok`` False only beyond ``|theta| = 105414350``."""
+    c, ok_c = glibc_cos(state[0])
+    s, ok_s = glibc_sin(state[0])
+    return (c, s), ok_c & ok_s
 
 
 @jit(inline="always")

@@ -52,6 +52,11 @@ def env_trig_lane(state: Any, params: Any) -> Any:  # pragma: no cover - compile
     raise NotImplementedError
 
 
+def env_trig_glibc(state: Any, params: Any) -> Any:  # pragma: no cover - compiled only
+    """:func:`env_trig_lane` from ``envs_native._glibc_trig``, for ``params.glibc_trig``."""
+    raise NotImplementedError
+
+
 def env_trig_fast(state: Any, params: Any) -> Any:  # pragma: no cover - compiled only
     """``env_trig(state)`` of the fast mode."""
     raise NotImplementedError
@@ -100,6 +105,15 @@ def _ol_env_trig_lane(state, params):  # noqa: ANN
         return None
     trig_lane = env.trig_lane
     return lambda state, params: trig_lane(state, params)
+
+
+@overload(env_trig_glibc, jit_options=_OVERLOAD_OPTIONS, inline="always")
+def _ol_env_trig_glibc(state, params):  # noqa: ANN
+    env = _env_of(params)
+    if env is None:
+        return None
+    trig_glibc = env.trig_glibc
+    return lambda state, params: trig_glibc(state)
 
 
 @overload(env_trig_fast, jit_options=_OVERLOAD_OPTIONS, inline="always")
@@ -237,10 +251,11 @@ def _next_job(queue: np.ndarray, cursor: np.ndarray, num_jobs: int) -> int:
 # --- lockstep lanes ----------------------------------------------------------------------
 
 # Each worker steps LANES episodes side by side, structure-of-arrays (one column per lane):
-# first sin/cos of every lane (vector code proved to give the C library's bits, the C library
-# itself for the few lanes it cannot prove, see envs_native._sincos), then the rest of the
-# step -- observation, policy,
-# dynamics, reward, termination -- as one loop over the lanes without branches or calls,
+# first sin/cos of every lane as vector code: glibc's own operations where the C library is
+# that code (envs_native._glibc_trig), elsewhere values proved to be the C library's bits
+# and the C library itself for the few lanes not proved (envs_native._sincos); then the rest
+# of the step -- observation, policy, dynamics, reward, termination -- as one loop over the
+# lanes without branches or calls,
 # which LLVM turns into vector instructions.  Elementwise IEEE operations give the same bits
 # in a vector register as in a scalar one (fast-math stays off: no fused multiply-adds), so
 # each lane computes exactly what ``play_lane`` and gymnasium compute.  A lane whose episode
@@ -310,6 +325,13 @@ def lane_trig(states: np.ndarray, params: Any, trig0: np.ndarray, trig1: np.ndar
             trig = env_trig_fast(state_of(states, k, params), params)
             trig0[k] = trig[0]
             trig1[k] = trig[1]
+    elif params.glibc_trig:
+        for k in range(LANES):
+            trig, ok = env_trig_glibc(state_of(states, k, params), params)
+            trig0[k] = trig[0]
+            trig1[k] = trig[1]
+            trig_ok[k] = ok
+            any_slow |= not ok
     else:
         for k in range(LANES):
             trig, ok = env_trig_lane(state_of(states, k, params), params)

@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from numba import njit
 
+from envs_native import cartpole, pendulum
+from envs_native._glibc_trig import glibc_cos, glibc_sin, matches_libm
 from envs_native._sincos import SMALL_LIMIT, exact_sincos, exact_sincos_small, sincos_dd
 
 
@@ -120,3 +122,61 @@ def test_non_finite_and_huge_arguments_are_flagged():
     assert ok.all()
     assert s.tobytes() == np.array([0.0, -0.0, 5e-324, -1e-300]).tobytes()
     assert (c == 1.0).all()
+
+
+# --- envs_native._glibc_trig: glibc's own operations -------------------------------------
+
+needs_glibc = pytest.mark.skipif(not matches_libm(), reason="the C library is not glibc's FMA build of s_sin.c")
+
+
+@njit(cache=True)
+def _glibc(x):  # noqa: ANN
+    c = np.empty_like(x)
+    s = np.empty_like(x)
+    ok = np.empty(x.shape, dtype=np.bool_)
+    for i in range(x.shape[0]):
+        s[i], ok_s = glibc_sin(x[i])
+        c[i], ok_c = glibc_cos(x[i])
+        ok[i] = ok_s & ok_c
+    return c, s, ok
+
+
+def _check_glibc(x):  # noqa: ANN
+    c, s, ok = _glibc(x)
+    lc, ls = _libm(x)
+    assert c[ok].tobytes() == lc[ok].tobytes()
+    assert s[ok].tobytes() == ls[ok].tobytes()
+    return ok
+
+
+@needs_glibc
+@pytest.mark.parametrize("low, high", [(0.0, 1e-7), (0.0, 0.126), (0.126, 0.86), (0.85, 2.43), (2.4, 120.0),
+                                       (120.0, 105414350.0)])
+def test_glibc_port_is_the_c_library(low, high, rng):
+    x = rng.uniform(low, high, 500_000) * rng.choice([-1.0, 1.0], 500_000)
+    assert _check_glibc(x).all()
+
+
+@needs_glibc
+def test_glibc_port_at_path_boundaries_and_next_to_midpoints(rng):
+    """Every path switch of s_sin.c and the arguments whose sin or cos lies within 1/16 ULP
+    of a rounding midpoint, where a single rounding more or less would show."""
+    assert _check_glibc(_boundaries()).all()
+    x = rng.uniform(-60.0, 60.0, 2_000_000)
+    near = x[(_residuals(x) > 0.5 - 1 / 16).any(axis=1)]
+    assert len(near) > 100_000
+    assert _check_glibc(near).all()
+
+
+def test_glibc_port_flags_what_it_does_not_cover():
+    x = np.array([np.nan, np.inf, -np.inf, 1e300, 105414350.0, -2.0**60])
+    assert not _glibc(x)[2].any()
+    c, s, ok = _glibc(np.array([0.0, -0.0, 5e-324, -1e-300]))
+    assert ok.all()
+    assert s.tobytes() == np.array([0.0, -0.0, 5e-324, -1e-300]).tobytes()
+    assert (c == 1.0).all()
+
+
+def test_the_envs_use_the_port_only_where_it_is_the_c_library():
+    assert pendulum.default_params().glibc_trig == matches_libm()
+    assert cartpole.default_params().glibc_trig == matches_libm()
