@@ -52,6 +52,9 @@ class Params(NamedTuple):
     fast: bool  # fastcem's opt-in fast mode: polynomial sin/cos, x * x squares
     float32_actions: bool  # torques arrive as float32 (a VectorEnv fed float32 actions)
     glibc_trig: bool  # the C library's sin/cos are envs_native._glibc_trig's: lanes use that
+    # fastcem's planner: x * x squares in the cost with the dynamics exact, so each reward is
+    # within a known bound of gymnasium's (fastcem.planning makes its choices exact from it)
+    bounded_rewards: bool
 
 
 def default_params(g: float = 10.0) -> Params:
@@ -75,6 +78,7 @@ def default_params(g: float = 10.0) -> Params:
         fast=False,
         float32_actions=False,
         glibc_trig=matches_libm(),
+        bounded_rewards=False,
     )
 
 
@@ -184,7 +188,7 @@ def step_trig(
 ) -> tuple[tuple[float, float], float, bool]:
     """One step from a state tuple given its :func:`trig`: ``(next_state, reward,
     terminated)``; never terminates."""
-    if params.fast:
+    if params.fast or params.bounded_rewards:
         next_state, reward, terminated, _ = step_lane(state, action, trig, params)
         return next_state, reward, terminated
     if params.float32_actions:
@@ -220,11 +224,12 @@ def step_lane(
     that lanes vectorize: ``(next_state, reward, terminated, exact)``.  Where ``exact`` is
     False (about one step in eleven) the reward must be taken from :func:`step_trig`; the
     next state is always right (the cost does not enter the dynamics).  In fast mode this
-    is the step, and ``exact`` is always True."""
+    is the step, and ``exact`` is always True; so with ``bounded_rewards``, whose squares are
+    ``x * x`` too (the angle wrap must be on its fast path: ``|theta|`` below 2**20 turns)."""
     th, thdot = state
     u = _clip(action, -params.max_torque, params.max_torque)
     angle, ok_angle = angle_normalize_fast(th)
-    if params.fast:  # the same squares, with no checks to make
+    if params.fast or params.bounded_rewards:  # the same squares, with no checks to make
         costs = angle * angle + 0.1 * (thdot * thdot) + 0.001 * (u * u)
         exact = True
     else:

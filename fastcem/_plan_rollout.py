@@ -14,8 +14,8 @@ from envs_native import cartpole, pendulum
 from envs_native._jit import jit
 
 from ._philox import normal_quad
-from ._rollout import (LANES, _OVERLOAD_OPTIONS, _env_of, _fetch_add, _store, env_step_lane, lane_trig, redo_rewards,
-                       state_of)
+from ._rollout import (LANES, _OVERLOAD_OPTIONS, _env_of, _fetch_add, _store, env_step, env_step_lane, env_trig,
+                       lane_trig, redo_rewards, state_of)
 from .selection import select_elites
 
 
@@ -206,17 +206,95 @@ def native_returns(
 
 
 @jit
-def refit_elites(
-    actions: np.ndarray, returns: np.ndarray, top_k: int, idx: np.ndarray, mean: np.ndarray, std: np.ndarray
-) -> None:
-    """The seed's refit in one call: ``idx`` the ``top_k`` best of ``returns`` (best first,
-    :func:`fastcem.selection.select_elites`), ``mean`` and ``std`` (``ddof=1``) of the elite
-    plans ``actions[idx]`` (``actions`` flattened to ``(N, H * A)``), each the bits numpy's
-    ``mean(axis=0)`` and ``std(axis=0, ddof=1)`` give on the stacked elites when ``H * A >
-    1``: sums over the elites in ``idx`` order, the variance from the squared deviations from
-    the mean.  (A single column numpy sums pairwise: ``fastcem.planning._refit`` leaves that
-    case to numpy.)"""
-    select_elites(returns, top_k, idx)
+def exact_return(state: np.ndarray, plan: np.ndarray, params: Any) -> float:
+    """The return of one plan (``(H,)``) from ``state`` under the env's exact step, one step
+    at a time as gymnasium takes them (the C library's ``sin``/``cos`` and ``pow``)."""
+    s = state_of(state.reshape(-1, 1), 0, params)
+    total = 0.0
+    for t in range(plan.shape[0]):
+        s, reward, terminated = env_step(s, env_action(plan[t], params), env_trig(s, params), params)
+        total += reward
+        if terminated:
+            break
+    return total
+
+
+@jit(inline="always")
+def _slack(returns: np.ndarray, known: np.ndarray, scale: float, floor: float, n: int) -> float:
+    return 0.0 if known[n] else scale * abs(returns[n]) + floor
+
+
+@jit(inline="always")
+def _ranked(returns: np.ndarray, known: np.ndarray, scale: float, floor: float, a: int, b: int) -> bool:
+    """Whether ``a`` is sure to rank before ``b`` (``a`` before ``b`` in ``returns`` order):
+    their intervals do not meet, or both returns are exact."""
+    return (known[a] & known[b]) or (
+        returns[a] - _slack(returns, known, scale, floor, a) > returns[b] + _slack(returns, known, scale, floor, b))
+
+
+@jit
+def certify_elites(
+    state: np.ndarray,
+    actions: np.ndarray,
+    returns: np.ndarray,
+    scale: float,
+    floor: float,
+    top_k: int,
+    idx: np.ndarray,
+    params: Any,
+) -> int:
+    """The ``top_k`` best plans, best first, of the exact returns, given ``returns`` within
+    ``scale * |return| + floor`` of them (``actions`` ``(N, H)``, ``params`` the env's exact
+    ones): writes ``idx`` as :func:`fastcem.selection.select_elites` would on the exact
+    returns.  Ranks are taken from ``returns``; wherever two neighbours in that ranking, or
+    the last elite and any other plan, lie closer than their bounds, both are computed
+    exactly (:func:`exact_return`, written back to ``returns``) and the ranking taken again.
+    The best plan's return is made exact too.  Returns how many were computed."""
+    n = returns.shape[0]
+    known = np.zeros(n, dtype=np.bool_)
+    elite = np.zeros(n, dtype=np.bool_)
+    settled = 0
+    while True:
+        select_elites(returns, top_k, idx)
+        unsure = np.zeros(n, dtype=np.bool_)
+        for j in range(top_k - 1):
+            if not _ranked(returns, known, scale, floor, idx[j], idx[j + 1]):
+                unsure[idx[j]] = True
+                unsure[idx[j + 1]] = True
+        for j in range(top_k):
+            elite[idx[j]] = True
+        last = idx[top_k - 1]
+        for c in range(n):
+            if not elite[c] and not _ranked(returns, known, scale, floor, last, c):
+                unsure[last] = True
+                unsure[c] = True
+        for j in range(top_k):
+            elite[idx[j]] = False
+        todo = 0
+        for c in range(n):
+            if unsure[c] and not known[c]:
+                returns[c] = exact_return(state, actions[c], params)
+                known[c] = True
+                todo += 1
+        settled += todo
+        if todo == 0:
+            break
+    # The order above holds for any returns within the bounds, the best's exact one too.
+    if not known[idx[0]]:
+        returns[idx[0]] = exact_return(state, actions[idx[0]], params)
+        settled += 1
+    return settled
+
+
+@jit
+def elite_moments(actions: np.ndarray, idx: np.ndarray, mean: np.ndarray, std: np.ndarray) -> None:
+    """The seed's refit on the elites ``actions[idx]`` (``actions`` flattened to ``(N, H *
+    A)``): ``mean`` and ``std`` (``ddof=1``), each the bits numpy's ``mean(axis=0)`` and
+    ``std(axis=0, ddof=1)`` give on the stacked elites when ``H * A > 1``: sums over the
+    elites in ``idx`` order, the variance from the squared deviations from the mean.  (A
+    single column numpy sums pairwise: ``fastcem.planning._moments`` leaves that case to
+    numpy.)"""
+    top_k = idx.shape[0]
     size = actions.shape[1]
     for i in range(size):
         mean[i] = actions[idx[0], i]

@@ -48,7 +48,7 @@ from ._checks import as_float_array, check_finite, check_int, check_num_threads,
 from ._parallel import threads
 from .cem import _check_real
 from .evaluation import FAST_STATE_LIMIT
-from .selection import elite_indices
+from .selection import select_elites
 from .training import seed_sequence
 
 __all__ = ["CEMPlanner", "MPCResult", "mpc"]
@@ -79,11 +79,26 @@ class _Noise(NamedTuple):
 
 
 class _NativeModel:
-    """An env id as the model: the exact native dynamics and rewards."""
+    """An env id as the model: the exact native dynamics and rewards.
+
+    Pendulum's cost squares with the C library's ``pow``, which is ``x * x`` except near
+    rounding midpoints; checking every square, and redoing the few that need ``pow``, would
+    cost the rollout a third of its time.  So the rollout takes ``x * x``
+    (``bounded_rewards``; the dynamics stay exact), and the elites are chosen from returns
+    known to within ``(2 H + 16) 2**-52 |return| + H 2**-1000`` of the exact ones: a square
+    is off by at most one ULP (glibc's ``pow`` is within one), which moves a step's cost by
+    at most 8.3 ``2**-53`` of itself, and each of the ``H`` additions of a return rounds
+    within ``2**-53`` of the partial sum; the floor covers squares that underflow.  Where
+    two plans come closer than that, :func:`fastcem._plan_rollout.certify_elites` computes
+    their exact returns, so the elites, their order and the best return are those of the
+    exact returns (the tests compare with the checked rollout).  States beyond 2**20 turns
+    (whose angle wrap needs the slow path) take the checked rollout."""
 
     def __init__(self, info: EnvInfo, fast: bool) -> None:
         self.info = info
         self.params = info.module.default_params()._replace(fast=fast)
+        self.bounded_params = (self.params._replace(bounded_rewards=True)
+                               if hasattr(self.params, "bounded_rewards") and not fast else None)
         self.action_dim = 1
 
     def prepare(self, args: tuple[Any, ...]) -> NDArray[np.float64]:
@@ -92,19 +107,46 @@ class _NativeModel:
             raise ValueError(f"fast=True needs states within ±{FAST_STATE_LIMIT:g}; use the exact mode")
         return state
 
+    def _bounded(self, state: NDArray[np.float64], horizon: int) -> bool:
+        """Whether a batch from ``state`` can take the bounded rewards: the angle stays within
+        2**20 turns (it moves at most ``max_speed * dt`` a step)."""
+        if self.bounded_params is None:
+            return False
+        p = self.params
+        return abs(state[0]) + horizon * p.max_speed * p.dt < _BOUNDED_ANGLE
+
     def score(self, state: NDArray[np.float64], actions: NDArray[np.float64], noise: _Noise | None) -> NDArray[np.float64]:
         """The returns of ``actions`` (``(N, H, 1)``), their first plans drawn by ``noise`` in the
-        same parallel kernel that rolls them out."""
+        same parallel kernel that rolls them out; within the bound above of the exact ones
+        when the model takes bounded rewards (:meth:`elites` makes the choice exact)."""
         if not actions.flags.c_contiguous:  # the kernel writes the plans it draws through a view
             raise ValueError("actions must be C-contiguous")
         out = np.empty(actions.shape[0])
         if noise is None:
             empty = np.empty(actions.shape[1])
             noise = _Noise(0, empty, empty, empty, empty, np.uint64(0), (np.uint64(0), np.uint64(0)), None)
+        params = self.bounded_params if self._bounded(state, actions.shape[1]) else self.params
         _plan_rollout.native_returns(state, noise.mean, noise.std, noise.low, noise.high, noise.stream, *noise.key,
-                                     noise.num_sampled, self.params, numba.get_num_threads(),
+                                     noise.num_sampled, params, numba.get_num_threads(),
                                      actions.reshape(actions.shape[0], -1), out)
         return out
+
+    def elites(self, state: NDArray[np.float64], actions: NDArray[np.float64], returns: NDArray[np.float64],
+               top_k: int) -> NDArray[np.int64]:
+        """The ``top_k`` best plans by their exact returns, best first (``returns`` from
+        :meth:`score`; the elites' returns that decide are made exact in place)."""
+        idx = np.empty(top_k, dtype=np.int64)
+        horizon = actions.shape[1]
+        if self._bounded(state, horizon):
+            _plan_rollout.certify_elites(state, actions.reshape(actions.shape[0], -1), returns,
+                                         (2 * horizon + 16) * 2.0**-52, horizon * 2.0**-1000, top_k, idx, self.params)
+        else:
+            select_elites(returns, top_k, idx)
+        return idx
+
+
+# |theta| below which Pendulum's angle wrap stays on its fast path (2**20 turns, with room).
+_BOUNDED_ANGLE = 2.0**20 * np.pi
 
 
 _COMPILED_ROLLOUTS: dict[tuple[Any, Any], Any] = {}
@@ -133,8 +175,17 @@ def _compiled_rollout(dynamics: Any, reward: Any) -> Any:
     return _COMPILED_ROLLOUTS[key]
 
 
+def _select(prepared: Any, actions: NDArray[np.float64], returns: NDArray[np.float64], top_k: int) -> NDArray[np.int64]:
+    """The ``top_k`` best plans, best first (:func:`fastcem.elite_indices`' order)."""
+    idx = np.empty(top_k, dtype=np.int64)
+    select_elites(returns, top_k, idx)
+    return idx
+
+
 class _CompiledModel:
     """A ``(dynamics, reward)`` pair of numba functions as the model."""
+
+    elites = staticmethod(_select)
 
     def __init__(self, dynamics: Any, reward: Any, action_dim: int | None, state_dim: int | None) -> None:
         if action_dim is None or state_dim is None:
@@ -159,6 +210,8 @@ class _CompiledModel:
 
 class _PythonModel:
     """Any object with ``evaluate_rollout(*args, actions)`` (the seed's interface)."""
+
+    elites = staticmethod(_select)
 
     def __init__(self, model: Any, action_dim: int | None) -> None:
         if action_dim is None:
@@ -247,22 +300,18 @@ def _colored_noise(beta: float, shape: tuple[int, int, int], rng: np.random.Gene
     return np.moveaxis(noise, -1, 1)  # (N, A, H) -> (N, H, A)
 
 
-def _refit(actions: NDArray[np.float64], returns: NDArray[np.float64],
-           top_k: int) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-    """``(idx, mean, std)``: the ``top_k`` best plans, best first, and the bits of the seed's
-    ``elites.mean(axis=0)`` and ``elites.std(axis=0, ddof=1)`` on ``elites = actions[idx]``.
-    numpy sums over the elites one after another, except for plans of one entry, which it
-    sums pairwise (a contiguous axis); those take numpy itself."""
+def _moments(actions: NDArray[np.float64], idx: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``(mean, std)``: the bits of the seed's ``elites.mean(axis=0)`` and
+    ``elites.std(axis=0, ddof=1)`` on ``elites = actions[idx]``.  numpy sums over the elites
+    one after another, except for plans of one entry, which it sums pairwise (a contiguous
+    axis); those take numpy itself."""
     if actions[0].size == 1:
-        idx = elite_indices(returns, top_k)
         elites = actions[idx]
-        return idx, elites.mean(axis=0), elites.std(axis=0, ddof=1)
-    idx = np.empty(top_k, dtype=np.int64)
+        return elites.mean(axis=0), elites.std(axis=0, ddof=1)
     mean = np.empty(actions.shape[1:])
     std = np.empty(actions.shape[1:])
-    _plan_rollout.refit_elites(actions.reshape(len(actions), -1), returns, top_k, idx, mean.reshape(-1),
-                               std.reshape(-1))
-    return idx, mean, std
+    _plan_rollout.elite_moments(actions.reshape(len(actions), -1), idx, mean.reshape(-1), std.reshape(-1))
+    return mean, std
 
 
 class CEMPlanner:
@@ -432,7 +481,8 @@ class CEMPlanner:
             num = min(num, self.num_candidates)
             actions, returns = self._batch(prepared, mean, std, max(num - len(kept), 1), kept, i)
             top_k = min(self.top_k, len(returns))
-            idx, elite_mean, elite_std = _refit(actions, returns, top_k)
+            idx = self._model.elites(prepared, actions, returns, top_k)
+            elite_mean, elite_std = _moments(actions, idx)
             elite_std += STD_EPS
             if returns[idx[0]] > best_return:
                 best_return, best_seq = float(returns[idx[0]]), actions[idx[0]].copy()

@@ -74,8 +74,9 @@ def test_the_refit_is_numpys(shape, rng):
     # (300, 1, 1): numpy sums a single column pairwise, not one elite after another.
     actions = rng.standard_normal(shape)
     returns = rng.standard_normal(shape[0]).round(1)  # ties too
-    idx, mean, std = planning._refit(actions, returns, 40 if shape[0] > 40 else 20)
+    idx = planning._select(None, actions, returns, 40 if shape[0] > 40 else 20)
     assert idx.tolist() == fastcem.elite_indices(returns, len(idx)).tolist()
+    mean, std = planning._moments(actions, idx)
     elites = actions[idx]
     assert mean.tobytes() == elites.mean(axis=0).tobytes() and std.tobytes() == elites.std(axis=0, ddof=1).tobytes()
 
@@ -119,7 +120,11 @@ def test_native_model_returns_are_gymnasium_rollouts(env_id, bounds, rng):
     planner = fastcem.CEMPlanner(env_id, plan_horizon=40, num_candidates=50, top_k=5, action_bounds=bounds, seed=1)
     state = info.module.reset_state(7)
     actions = rng.uniform(*bounds, size=(50, 40, 1))
-    native = planner._model.score(state, actions, None)
+    bounded = planner._model.score(state, actions, None)
+    native = _checked_scores(planner, state, actions)
+    # The rollouts' own returns are within the bound that the elites' choice relies on.
+    slack = (2 * 40 + 16) * 2.0**-52 * np.abs(bounded) + 40 * 2.0**-1000
+    assert (np.abs(bounded - native) <= slack).all()
     env = make_env(env_id).unwrapped
     for n in range(50):
         env.reset(seed=0)
@@ -132,6 +137,63 @@ def test_native_model_returns_are_gymnasium_rollouts(env_id, bounds, rng):
             if terminated:
                 break
         assert native[n] == total, n
+
+
+def _checked_scores(planner, state, actions):
+    """The native model's returns with every square checked (no bound): gymnasium's own."""
+    model = planner._model
+    bounded_params, model.bounded_params = model.bounded_params, None
+    try:
+        return model.score(state, actions, None)
+    finally:
+        model.bounded_params = bounded_params
+
+
+def test_elites_from_bounded_returns_are_the_exact_elites(rng):
+    """Plans whose returns lie closer than the bound -- equal plans, plans one ULP apart, plans
+    whose only difference is a square near a rounding midpoint -- are settled exactly: the
+    elites, their order and the best return are those of the exact returns."""
+    planner = fastcem.CEMPlanner("Pendulum-v1", plan_horizon=30, num_candidates=400, top_k=40, seed=1)
+    model = planner._model
+    for trial in range(6):
+        state = np.array([rng.uniform(-np.pi, np.pi), rng.uniform(-8.0, 8.0)])
+        actions = np.clip(rng.normal(0.0, 1.5, size=(400, 30, 1)), -2.0, 2.0)
+        best = np.argsort(_checked_scores(planner, state, actions))[::-1]
+        # Copies and next-float twins of plans around the boundary and at the top.
+        for j, src in enumerate(list(best[35:45]) + list(best[:3])):
+            dst = best[-1 - j]
+            actions[dst] = actions[src]
+            if j % 2:
+                actions[dst, -1, 0] = np.nextafter(actions[src, -1, 0], 3.0)
+        exact = _checked_scores(planner, state, actions)
+        want = fastcem.elite_indices(exact, 40).tolist()
+        returns = model.score(state, actions, None)
+        idx = model.elites(state, actions, returns, 40)
+        assert idx.tolist() == want
+        assert returns[idx[0]] == exact[idx[0]]
+        # The worst the bound allows: every return moved anywhere within it (ties broken the
+        # wrong way, neighbours swapped), and the choice is still the exact one.
+        scale, floor = (2 * 30 + 16) * 2.0**-52, 30 * 2.0**-1000
+        moved = exact + rng.uniform(-1.0, 1.0, 400) * (scale * np.abs(exact) + floor)
+        assert fastcem.elite_indices(moved, 40).tolist() != want
+        idx = np.empty(40, dtype=np.int64)
+        settled = planning._plan_rollout.certify_elites(state, actions.reshape(400, 30), moved, scale, floor, 40, idx,
+                                                        model.params)
+        assert idx.tolist() == want and moved[idx[0]] == exact[idx[0]]
+        assert settled < 60  # only the close ones
+
+
+def test_bounded_planning_plans_exactly_as_checked_planning(rng):
+    states = np.column_stack([rng.uniform(-np.pi, np.pi, 12), rng.uniform(-8.0, 8.0, 12)])
+    states[:3] = [[np.pi, 0.0], [0.0, 0.0], [4.0e6, 1.0]]  # the last beyond the bounded range
+    plans = []
+    for bounded in (True, False):
+        planner = fastcem.CEMPlanner("Pendulum-v1", plan_horizon=30, num_candidates=300, top_k=30,
+                                     action_bounds=(-2.0, 2.0), seed=4)
+        if not bounded:
+            planner._model.bounded_params = None
+        plans.append([(planner.plan(s).tobytes(), planner.last_return) for s in states])
+    assert plans[0] == plans[1]
 
 
 @njit
