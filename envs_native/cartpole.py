@@ -132,6 +132,10 @@ def trig_glibc(state: tuple[float, float, float, float]) -> tuple[tuple[float, f
     return (c, s), ok_c & ok_s
 
 
+#: The step needs both ``cos`` and ``sin``.
+trig_step_glibc = trig_glibc
+
+
 @jit(inline="always")
 def trig_fast(state: tuple[float, float, float, float]) -> tuple[float, float]:
     """The fast mode's :func:`trig`."""

@@ -163,6 +163,14 @@ def trig_glibc(state: tuple[float, float]) -> tuple[tuple[float, float], bool]:
 
 
 @jit(inline="always")
+def trig_step_glibc(state: tuple[float, float]) -> tuple[tuple[float, float], bool]:
+    """:func:`trig_glibc` for a step without an observation: the step needs only ``sin``, so
+    ``cos`` is left at 0."""
+    s, ok = glibc_sin(state[0])
+    return (0.0, s), ok
+
+
+@jit(inline="always")
 def trig_fast(state: tuple[float, float]) -> tuple[float, float]:
     """The fast mode's :func:`trig`."""
     return fast_sincos(state[0])

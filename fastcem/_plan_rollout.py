@@ -151,7 +151,7 @@ def _plan_worker(
             alive[k] = True
             totals[k] = 0.0
         for t in range(horizon):
-            lane_trig(states, params, trig0, trig1, trig_ok)
+            lane_trig(states, params, trig0, trig1, trig_ok, False)
             any_inexact = False
             for k in range(LANES):
                 s = state_of(states, k, params)

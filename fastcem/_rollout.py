@@ -57,6 +57,11 @@ def env_trig_glibc(state: Any, params: Any) -> Any:  # pragma: no cover - compil
     raise NotImplementedError
 
 
+def env_trig_step_glibc(state: Any, params: Any) -> Any:  # pragma: no cover - compiled only
+    """:func:`env_trig_glibc` where the observation is not needed, only the step's part."""
+    raise NotImplementedError
+
+
 def env_trig_fast(state: Any, params: Any) -> Any:  # pragma: no cover - compiled only
     """``env_trig(state)`` of the fast mode."""
     raise NotImplementedError
@@ -114,6 +119,15 @@ def _ol_env_trig_glibc(state, params):  # noqa: ANN
         return None
     trig_glibc = env.trig_glibc
     return lambda state, params: trig_glibc(state)
+
+
+@overload(env_trig_step_glibc, jit_options=_OVERLOAD_OPTIONS, inline="always")
+def _ol_env_trig_step_glibc(state, params):  # noqa: ANN
+    env = _env_of(params)
+    if env is None:
+        return None
+    trig_step_glibc = env.trig_step_glibc
+    return lambda state, params: trig_step_glibc(state)
 
 
 @overload(env_trig_fast, jit_options=_OVERLOAD_OPTIONS, inline="always")
@@ -315,16 +329,25 @@ def play_lane(
 
 
 @jit(inline="always")
-def lane_trig(states: np.ndarray, params: Any, trig0: np.ndarray, trig1: np.ndarray, trig_ok: np.ndarray) -> None:
+def lane_trig(states: np.ndarray, params: Any, trig0: np.ndarray, trig1: np.ndarray, trig_ok: np.ndarray,
+              observed: bool = True) -> None:
     """``trig0[k], trig1[k] = env_trig(state of lane k)`` for every lane: first as one vector
     loop (:func:`env_trig_lane`), then the C library for the few lanes it leaves.  The fast
-    mode's loop is a separate one, so that each vectorizes on its own."""
+    mode's loop is a separate one, so that each vectorizes on its own.  ``observed=False``
+    (a constant): only what the step uses is computed (a planning rollout)."""
     any_slow = False
     if params.fast:
         for k in range(LANES):
             trig = env_trig_fast(state_of(states, k, params), params)
             trig0[k] = trig[0]
             trig1[k] = trig[1]
+    elif params.glibc_trig and not observed:
+        for k in range(LANES):
+            trig, ok = env_trig_step_glibc(state_of(states, k, params), params)
+            trig0[k] = trig[0]
+            trig1[k] = trig[1]
+            trig_ok[k] = ok
+            any_slow |= not ok
     elif params.glibc_trig:
         for k in range(LANES):
             trig, ok = env_trig_glibc(state_of(states, k, params), params)
