@@ -311,3 +311,61 @@ def elite_moments(actions: np.ndarray, idx: np.ndarray, mean: np.ndarray, std: n
             std[i] += d * d
     for i in range(size):
         std[i] = np.sqrt(std[i] / (top_k - 1))
+
+
+@jit
+def plan_iterations(
+    state: np.ndarray,
+    mean: np.ndarray,
+    std: np.ndarray,
+    low: np.ndarray,
+    high: np.ndarray,
+    call: np.uint64,
+    k0: np.uint64,
+    k1: np.uint64,
+    num_iters: int,
+    top_k: int,
+    params: Any,
+    exact_params: Any,
+    bounded: bool,
+    std_eps: float,
+    std_tol: float,
+    num_workers: int,
+    actions: np.ndarray,
+    returns: np.ndarray,
+    best_seq: np.ndarray,
+) -> float:
+    """``fastcem.CEMPlanner.plan``'s iterations for a native model with white noise and the
+    seed's refit (no smoothing, no kept elites, no decay) in one call: iteration ``i`` draws
+    ``N`` plans from stream ``call | i`` and scores them (:func:`native_returns`, with
+    ``params``), picks the ``top_k`` elites (:func:`certify_elites` from ``exact_params``
+    when ``bounded``), refits ``mean`` and ``std`` in place (:func:`elite_moments`, std plus
+    ``std_eps``), keeps the best plan in ``best_seq``, and stops early when every std is
+    below ``std_tol`` (if positive).  Returns the best return.  The same operations as the
+    Python loop, so the same bits (the tests compare)."""
+    size = mean.shape[0]
+    idx = np.empty(top_k, dtype=np.int64)
+    new_mean = np.empty(size)
+    new_std = np.empty(size)
+    best = -np.inf
+    for i in range(num_iters):
+        native_returns(state, mean, std, low, high, call | np.uint64(i), k0, k1, actions.shape[0], params,
+                       num_workers, actions, returns)
+        if bounded:
+            certify_elites(state, actions, returns, (2 * size + 16) * 2.0**-52, size * 2.0**-1000, top_k, idx,
+                           exact_params)
+        else:
+            select_elites(returns, top_k, idx)
+        elite_moments(actions, idx, new_mean, new_std)
+        if returns[idx[0]] > best:
+            best = returns[idx[0]]
+            for j in range(size):
+                best_seq[j] = actions[idx[0], j]
+        top = -np.inf
+        for j in range(size):
+            mean[j] = new_mean[j]
+            std[j] = new_std[j] + std_eps
+            top = max(top, std[j])
+        if std_tol > 0.0 and top < std_tol:
+            break
+    return best

@@ -420,6 +420,10 @@ class CEMPlanner:
         self.std_tol = _check_real(std_tol, "std_tol", low=0.0)
         self.num_threads = check_num_threads(num_threads)
         self._key = tuple(np.uint64(w) for w in seed_sequence(seed).generate_state(2, dtype=np.uint32))
+        # The seed's algorithm on a native model runs as one compiled call per plan.
+        self._compiled_loop = (isinstance(self._model, _NativeModel) and self.noise_beta == 0.0
+                               and self.keep_elites == 0.0 and self.population_decay == 1.0 and self.alpha == 0.0
+                               and self.plan_horizon * self.action_dim > 1)
         self._calls = 0
         self.reset()
 
@@ -475,6 +479,8 @@ class CEMPlanner:
             mean = self.init_mean.copy()
         std = self.init_std.copy()
         kept = self._shifted_kept() if self.warm_start else self._kept[:0]
+        if self._compiled_loop:
+            return self._plan_compiled(prepared, mean, std)
         best_return, best_seq = -np.inf, mean
         for i in range(self.num_iters):
             num = max(int(self.num_candidates * self.population_decay ** (-i)), 2 * self.top_k)
@@ -497,6 +503,29 @@ class CEMPlanner:
         self._kept = kept
         self._calls += 1
         self.last_return = best_return
+        return (best_seq if self.return_best else mean)[0].copy()
+
+    def _plan_compiled(self, state: NDArray[np.float64], mean: NDArray[np.float64],
+                       std: NDArray[np.float64]) -> NDArray[np.float64]:
+        """:meth:`plan`'s loop as one compiled call (:func:`fastcem._plan_rollout.plan_iterations`)
+        for a native model with the seed's algorithm: the same bits, without the Python of
+        every iteration."""
+        model = self._model
+        horizon = self.plan_horizon
+        bounded = model._bounded(state, horizon)
+        actions = np.empty((self.num_candidates, horizon))
+        returns = np.empty(self.num_candidates)
+        best_seq = np.empty((horizon, 1))
+        mean = mean.copy()
+        with threads(self.num_threads):
+            best = _plan_rollout.plan_iterations(
+                state, mean.reshape(-1), std.reshape(-1), self._low_flat, self._high_flat,
+                np.uint64((self._calls & 0xFFFFFFFF) << 32), *self._key, self.num_iters, self.top_k,
+                model.bounded_params if bounded else model.params, model.params, bounded, STD_EPS, self.std_tol,
+                numba.get_num_threads(), actions, returns, best_seq.reshape(-1))
+        self._mean = mean
+        self._calls += 1
+        self.last_return = float(best)
         return (best_seq if self.return_best else mean)[0].copy()
 
     def _shifted_kept(self) -> NDArray[np.float64]:

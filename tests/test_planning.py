@@ -196,6 +196,23 @@ def test_bounded_planning_plans_exactly_as_checked_planning(rng):
     assert plans[0] == plans[1]
 
 
+@pytest.mark.parametrize("env_id, kwargs", [
+    ("Pendulum-v1", {"action_bounds": (-2.0, 2.0)}),
+    ("Pendulum-v1", {"return_best": True, "std_tol": 0.3, "warm_start": False}),
+    ("CartPole-v1", {}),
+])
+def test_the_compiled_loop_plans_as_the_python_loop(env_id, kwargs, rng):
+    info = __import__("envs_native").env_info(env_id)
+    states = [info.module.reset_state(s) for s in range(3)] + [rng.uniform(-0.2, 0.2, info.state_dim)]
+    runs = []
+    for compiled in (True, False):
+        planner = fastcem.CEMPlanner(env_id, plan_horizon=20, num_candidates=200, top_k=20, seed=6, **kwargs)
+        assert planner._compiled_loop
+        planner._compiled_loop = compiled
+        runs.append([(planner.plan(s).tobytes(), planner.last_return, planner._mean.tobytes()) for s in states])
+    assert runs[0] == runs[1]
+
+
 @njit
 def double_integrator(state, action, next_state):
     next_state[0] = state[0] + 0.1 * state[1]
