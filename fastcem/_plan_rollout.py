@@ -14,9 +14,14 @@ from envs_native import cartpole, pendulum
 from envs_native._jit import jit
 
 from ._philox import normal_quad
-from ._rollout import (LANES, _OVERLOAD_OPTIONS, _env_of, _fetch_add, _store, env_step, env_step_lane, env_trig,
-                       lane_trig, redo_rewards, state_of)
+from ._rollout import (_OVERLOAD_OPTIONS, _env_of, _fetch_add, _store, env_step, env_step_lane, env_trig, lane_trig,
+                       redo_rewards, state_of)
 from .selection import select_elites
+
+
+# Candidates a planning worker rolls out side by side: more than the policy rollouts' LANES,
+# so that more independent steps are in flight (a planning rollout never ends early).
+LANES = 32
 
 
 @jit(inline="always")
@@ -151,7 +156,7 @@ def _plan_worker(
             alive[k] = True
             totals[k] = 0.0
         for t in range(horizon):
-            lane_trig(states, params, trig0, trig1, trig_ok, False)
+            lane_trig(states, params, trig0, trig1, trig_ok, LANES, False)
             any_inexact = False
             for k in range(LANES):
                 s = state_of(states, k, params)
@@ -167,7 +172,7 @@ def _plan_worker(
                 inexact[k] = lane_inexact
                 any_inexact |= lane_inexact
             if any_inexact:
-                redo_rewards(prev_states, lane_action, trig0, trig1, params, inexact, rewards)
+                redo_rewards(prev_states, lane_action, trig0, trig1, params, inexact, rewards, LANES)
             for k in range(LANES):
                 totals[k] = totals[k] + rewards[k] if alive[k] else totals[k]
                 alive[k] = alive[k] & ~terminated[k]

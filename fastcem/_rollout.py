@@ -330,40 +330,41 @@ def play_lane(
 
 @jit(inline="always")
 def lane_trig(states: np.ndarray, params: Any, trig0: np.ndarray, trig1: np.ndarray, trig_ok: np.ndarray,
-              observed: bool = True) -> None:
-    """``trig0[k], trig1[k] = env_trig(state of lane k)`` for every lane: first as one vector
-    loop (:func:`env_trig_lane`), then the C library for the few lanes it leaves.  The fast
+              lanes: int, observed: bool = True) -> None:
+    """``trig0[k], trig1[k] = env_trig(state of lane k)`` for the ``lanes`` lanes (a constant
+    of the caller, so that LLVM knows the trip count): first as one vector loop
+    (:func:`env_trig_lane`), then the C library for the few lanes it leaves.  The fast
     mode's loop is a separate one, so that each vectorizes on its own.  ``observed=False``
     (a constant): only what the step uses is computed (a planning rollout)."""
     any_slow = False
     if params.fast:
-        for k in range(LANES):
+        for k in range(lanes):
             trig = env_trig_fast(state_of(states, k, params), params)
             trig0[k] = trig[0]
             trig1[k] = trig[1]
     elif params.glibc_trig and not observed:
-        for k in range(LANES):
+        for k in range(lanes):
             trig, ok = env_trig_step_glibc(state_of(states, k, params), params)
             trig0[k] = trig[0]
             trig1[k] = trig[1]
             trig_ok[k] = ok
             any_slow |= not ok
     elif params.glibc_trig:
-        for k in range(LANES):
+        for k in range(lanes):
             trig, ok = env_trig_glibc(state_of(states, k, params), params)
             trig0[k] = trig[0]
             trig1[k] = trig[1]
             trig_ok[k] = ok
             any_slow |= not ok
     else:
-        for k in range(LANES):
+        for k in range(lanes):
             trig, ok = env_trig_lane(state_of(states, k, params), params)
             trig0[k] = trig[0]
             trig1[k] = trig[1]
             trig_ok[k] = ok
             any_slow |= not ok
     if any_slow:
-        for k in range(LANES):
+        for k in range(lanes):
             if not trig_ok[k]:
                 trig = env_trig(state_of(states, k, params), params)
                 trig0[k] = trig[0]
@@ -379,10 +380,12 @@ def redo_rewards(
     params: Any,
     inexact: np.ndarray,
     rewards: np.ndarray,
+    lanes: int,
 ) -> None:
-    """Redo, one by one, the lane steps whose reward needs a slow path (a libm call), from
-    the lane's state before the step, its action and its :func:`env_trig`."""
-    for k in range(LANES):
+    """Redo, one by one, the lane steps (of the first ``lanes``) whose reward needs a slow
+    path (a libm call), from the lane's state before the step, its action and its
+    :func:`env_trig`."""
+    for k in range(lanes):
         if inexact[k]:
             state = state_of(prev_states, k, params)
             rewards[k] = env_step(state, actions[k], (trig0[k], trig1[k]), params)[1]
@@ -435,7 +438,7 @@ def _worker(
                         weights, k, states, params, lane_ret[k], lane_steps[k], max_steps
                     )
             return
-        lane_trig(states, params, trig0, trig1, trig_ok)
+        lane_trig(states, params, trig0, trig1, trig_ok, LANES)
         any_done = False
         any_inexact = False
         for k in range(LANES):
@@ -457,7 +460,7 @@ def _worker(
             lane_done[k] = done
             any_done |= done
         if any_inexact:
-            redo_rewards(prev_states, lane_action, trig0, trig1, params, lane_inexact, lane_reward)
+            redo_rewards(prev_states, lane_action, trig0, trig1, params, lane_inexact, lane_reward, LANES)
         for k in range(LANES):
             lane_ret[k] += lane_reward[k]
         if not any_done:
