@@ -8,6 +8,9 @@ Exactness notes:
 
 * gymnasium squares numpy scalars with ``** 2``, i.e. with the C library's ``pow``, which is
   not always ``x * x``; :func:`envs_native._libm.pow2` makes the same call.
+* ``sin``/``cos`` are the C library's; lockstep lanes compute glibc's own operations
+  (:mod:`envs_native._glibc_trig`, where ``params.glibc_trig``) or certified values
+  (:mod:`envs_native._sincos`) instead of calling it.
 * The cost uses ``angle_normalize(th) = ((th + pi) % (2 pi)) - pi`` with numpy's float
   remainder (the sign of the divisor); numba's float ``%`` is the same algorithm (``fmod``,
   then a correction), checked far outside ``[-pi, pi]`` by the tests.

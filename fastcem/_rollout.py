@@ -112,31 +112,23 @@ def _ol_env_trig_lane(state, params):  # noqa: ANN
     return lambda state, params: trig_lane(state, params)
 
 
-@overload(env_trig_glibc, jit_options=_OVERLOAD_OPTIONS, inline="always")
-def _ol_env_trig_glibc(state, params):  # noqa: ANN
-    env = _env_of(params)
-    if env is None:
-        return None
-    trig_glibc = env.trig_glibc
-    return lambda state, params: trig_glibc(state)
+def _overload_by_state(stub: Any, name: str) -> None:
+    """Give ``stub(state, params)`` the body ``<env>.<name>(state)``, ``<env>`` the module
+    that ``params`` belongs to (the trig variants that need no params)."""
+
+    def typer(state, params):  # noqa: ANN
+        env = _env_of(params)
+        if env is None:
+            return None
+        fn = getattr(env, name)
+        return lambda state, params: fn(state)
+
+    overload(stub, jit_options=_OVERLOAD_OPTIONS, inline="always")(typer)
 
 
-@overload(env_trig_step_glibc, jit_options=_OVERLOAD_OPTIONS, inline="always")
-def _ol_env_trig_step_glibc(state, params):  # noqa: ANN
-    env = _env_of(params)
-    if env is None:
-        return None
-    trig_step_glibc = env.trig_step_glibc
-    return lambda state, params: trig_step_glibc(state)
-
-
-@overload(env_trig_fast, jit_options=_OVERLOAD_OPTIONS, inline="always")
-def _ol_env_trig_fast(state, params):  # noqa: ANN
-    env = _env_of(params)
-    if env is None:
-        return None
-    trig_fast = env.trig_fast
-    return lambda state, params: trig_fast(state)
+for _stub, _name in ((env_trig_glibc, "trig_glibc"), (env_trig_step_glibc, "trig_step_glibc"),
+                     (env_trig_fast, "trig_fast")):
+    _overload_by_state(_stub, _name)
 
 
 @overload(env_step, jit_options=_OVERLOAD_OPTIONS, inline="always")
@@ -329,6 +321,16 @@ def play_lane(
 
 
 @jit(inline="always")
+def _put_trig(trig0: np.ndarray, trig1: np.ndarray, trig_ok: np.ndarray, k: int, result: Any) -> bool:
+    """Store lane ``k``'s ``(trig, ok)``; returns whether the lane is left to the C library."""
+    (c, s), ok = result
+    trig0[k] = c
+    trig1[k] = s
+    trig_ok[k] = ok
+    return not ok
+
+
+@jit(inline="always")
 def lane_trig(states: np.ndarray, params: Any, trig0: np.ndarray, trig1: np.ndarray, trig_ok: np.ndarray,
               lanes: int, observed: bool = True) -> None:
     """``trig0[k], trig1[k] = env_trig(state of lane k)`` for the ``lanes`` lanes (a constant
@@ -344,25 +346,13 @@ def lane_trig(states: np.ndarray, params: Any, trig0: np.ndarray, trig1: np.ndar
             trig1[k] = trig[1]
     elif params.glibc_trig and not observed:
         for k in range(lanes):
-            trig, ok = env_trig_step_glibc(state_of(states, k, params), params)
-            trig0[k] = trig[0]
-            trig1[k] = trig[1]
-            trig_ok[k] = ok
-            any_slow |= not ok
+            any_slow |= _put_trig(trig0, trig1, trig_ok, k, env_trig_step_glibc(state_of(states, k, params), params))
     elif params.glibc_trig:
         for k in range(lanes):
-            trig, ok = env_trig_glibc(state_of(states, k, params), params)
-            trig0[k] = trig[0]
-            trig1[k] = trig[1]
-            trig_ok[k] = ok
-            any_slow |= not ok
+            any_slow |= _put_trig(trig0, trig1, trig_ok, k, env_trig_glibc(state_of(states, k, params), params))
     else:
         for k in range(lanes):
-            trig, ok = env_trig_lane(state_of(states, k, params), params)
-            trig0[k] = trig[0]
-            trig1[k] = trig[1]
-            trig_ok[k] = ok
-            any_slow |= not ok
+            any_slow |= _put_trig(trig0, trig1, trig_ok, k, env_trig_lane(state_of(states, k, params), params))
     if any_slow:
         for k in range(lanes):
             if not trig_ok[k]:

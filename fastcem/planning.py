@@ -11,7 +11,10 @@ every call, as the seed did).
 A model is one of:
 
 * an env id (``"CartPole-v1"``, ``"Pendulum-v1"``, ...): the exact native dynamics and
-  rewards of ``envs_native``, all candidates rolled out in one parallel compiled kernel.
+  rewards of ``envs_native``, all candidates rolled out in one parallel compiled kernel
+  (Pendulum's returns to within a proven bound, with the plans that the bound leaves in
+  doubt rolled out exactly: the elites are those of gymnasium's returns, see
+  :class:`_NativeModel`); the seed's algorithm runs its iterations in one compiled call.
   ``plan(state)`` takes the env's float64 internal state (``env.unwrapped.state``).  CartPole
   is discrete: a plan value > 0 means action 1 (push right), else 0; Pendulum's is the torque.
 * a pair ``(dynamics, reward)`` of numba ``@njit`` functions, compiled into the same kind of
