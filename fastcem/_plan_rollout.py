@@ -19,8 +19,8 @@ from ._rollout import (_OVERLOAD_OPTIONS, _env_of, _fetch_add, _store, env_step,
 from .selection import select_elites
 
 
-# Candidates a planning worker rolls out side by side: more than the policy rollouts' LANES,
-# so that more independent steps are in flight (a planning rollout never ends early).
+# Candidates a planning worker rolls out side by side: twice the policy rollouts' LANES (as
+# Pendulum's), so that more independent steps are in flight.
 LANES = 32
 
 

@@ -78,6 +78,11 @@ def env_step_lane(state: Any, action: Any, trig: Any, params: Any) -> Any:  # pr
     raise NotImplementedError
 
 
+def env_lanes(params: Any) -> Any:  # pragma: no cover - compiled only
+    """How many episodes a policy-rollout worker steps side by side for this env (a constant)."""
+    raise NotImplementedError
+
+
 def env_observe(state: Any, trig: Any, params: Any) -> Any:  # pragma: no cover - compiled only
     """The float32 observation tuple of ``state``, given ``env_trig(state)``."""
     raise NotImplementedError
@@ -147,6 +152,18 @@ def _ol_env_step_lane(state, action, trig, params):  # noqa: ANN
         return None
     step_lane = env.step_lane
     return lambda state, action, trig, params: step_lane(state, action, trig, params)
+
+
+@overload(env_lanes, jit_options=_OVERLOAD_OPTIONS, inline="always")
+def _ol_env_lanes(params):  # noqa: ANN
+    env = _env_of(params)
+    if env is cartpole:
+        return lambda params: LANES
+    if env is pendulum:
+        # Pendulum's episodes all run 200 steps and its step is a longer chain of dependent
+        # operations (sin, then the dynamics): twice the lanes keep more of them in flight.
+        return lambda params: 2 * LANES
+    return None
 
 
 @overload(env_observe, jit_options=_OVERLOAD_OPTIONS, inline="always")
@@ -256,19 +273,18 @@ def _next_job(queue: np.ndarray, cursor: np.ndarray, num_jobs: int) -> int:
 
 # --- lockstep lanes ----------------------------------------------------------------------
 
-# Each worker steps LANES episodes side by side, structure-of-arrays (one column per lane):
-# first sin/cos of every lane as vector code: glibc's own operations where the C library is
-# that code (envs_native._glibc_trig), elsewhere values proved to be the C library's bits
-# and the C library itself for the few lanes not proved (envs_native._sincos); then the rest
-# of the step -- observation, policy, dynamics, reward, termination -- as one loop over the
-# lanes without branches or calls,
+# Each worker steps LANES episodes side by side (Pendulum twice as many, :func:`env_lanes`),
+# structure-of-arrays (one column per lane): first sin/cos of every lane as vector code:
+# glibc's own operations where the C library is that code (envs_native._glibc_trig),
+# elsewhere values proved to be the C library's bits and the C library itself for the few
+# lanes not proved (envs_native._sincos); then the rest of the step -- observation, policy,
+# dynamics, reward, termination -- as one loop over the lanes without branches or calls,
 # which LLVM turns into vector instructions.  Elementwise IEEE operations give the same bits
 # in a vector register as in a scalar one (fast-math stays off: no fused multiply-adds), so
 # each lane computes exactly what ``play_lane`` and gymnasium compute.  A lane whose episode
-# ends takes the next job; once the queue is empty and at most TAIL lanes are left, they are
-# finished one by one instead of dragging the whole block along.
+# ends takes the next job; once the queue is empty and at most a quarter of the lanes are
+# left, they are finished one by one instead of dragging the whole block along.
 LANES = 16
-TAIL = LANES // 4
 # Jobs taken from the shared counter at once: one atomic per CHUNK episodes.
 CHUNK = 16
 
@@ -393,45 +409,46 @@ def _worker(
     """Play jobs from ``queue`` until there are none, writing each episode's return to
     ``returns[candidate, episode]``."""
     num_jobs = returns.shape[0] * returns.shape[1]
+    lanes = env_lanes(params)
     cursor = np.zeros(2, dtype=np.int64)
     # Zeros, not np.empty: an idle lane keeps stepping, and garbage could be a subnormal
     # number, which is slow.
-    states = np.zeros((init_states.shape[2], LANES))
-    weights = np.zeros((thetas.shape[1], LANES))
+    states = np.zeros((init_states.shape[2], lanes))
+    weights = np.zeros((thetas.shape[1], lanes))
     prev_states = np.zeros_like(states)
-    trig0 = np.zeros(LANES)
-    trig1 = np.zeros(LANES)
-    trig_ok = np.zeros(LANES, dtype=np.bool_)
-    lane_reward = np.zeros(LANES)
-    lane_inexact = np.zeros(LANES, dtype=np.bool_)
-    lane_action = np.zeros(LANES)
-    lane_ret = np.zeros(LANES)
-    lane_steps = np.zeros(LANES, dtype=np.int64)
-    lane_cand = np.zeros(LANES, dtype=np.int64)
-    lane_ep = np.zeros(LANES, dtype=np.int64)
-    lane_done = np.zeros(LANES, dtype=np.bool_)
-    live = np.zeros(LANES, dtype=np.bool_)
+    trig0 = np.zeros(lanes)
+    trig1 = np.zeros(lanes)
+    trig_ok = np.zeros(lanes, dtype=np.bool_)
+    lane_reward = np.zeros(lanes)
+    lane_inexact = np.zeros(lanes, dtype=np.bool_)
+    lane_action = np.zeros(lanes)
+    lane_ret = np.zeros(lanes)
+    lane_steps = np.zeros(lanes, dtype=np.int64)
+    lane_cand = np.zeros(lanes, dtype=np.int64)
+    lane_ep = np.zeros(lanes, dtype=np.int64)
+    lane_done = np.zeros(lanes, dtype=np.bool_)
+    live = np.zeros(lanes, dtype=np.bool_)
     num_live = 0
-    for k in range(LANES):
+    for k in range(lanes):
         job = _next_job(queue, cursor, num_jobs)
         if job < 0:
             break
         _load_lane(k, job, thetas, init_states, lane_cand, lane_ep, states, weights)
         live[k] = True
         num_live += 1
-    queue_empty = num_live < LANES
+    queue_empty = num_live < lanes
     while num_live > 0:
-        if queue_empty and num_live <= TAIL:
-            for k in range(LANES):
+        if queue_empty and num_live <= lanes // 4:
+            for k in range(lanes):
                 if live[k]:
                     returns[lane_cand[k], lane_ep[k]] = play_lane(
                         weights, k, states, params, lane_ret[k], lane_steps[k], max_steps
                     )
             return
-        lane_trig(states, params, trig0, trig1, trig_ok, LANES)
+        lane_trig(states, params, trig0, trig1, trig_ok, lanes)
         any_done = False
         any_inexact = False
-        for k in range(LANES):
+        for k in range(lanes):
             state = state_of(states, k, params)
             trig = (trig0[k], trig1[k])
             action = policy_action(weights, k, env_observe(state, trig, params), params)
@@ -450,12 +467,12 @@ def _worker(
             lane_done[k] = done
             any_done |= done
         if any_inexact:
-            redo_rewards(prev_states, lane_action, trig0, trig1, params, lane_inexact, lane_reward, LANES)
-        for k in range(LANES):
+            redo_rewards(prev_states, lane_action, trig0, trig1, params, lane_inexact, lane_reward, lanes)
+        for k in range(lanes):
             lane_ret[k] += lane_reward[k]
         if not any_done:
             continue
-        for k in range(LANES):
+        for k in range(lanes):
             if not (lane_done[k] and live[k]):
                 continue
             returns[lane_cand[k], lane_ep[k]] = lane_ret[k]
