@@ -7,7 +7,7 @@ Accurate Mathematical Library without its slow paths) computes ``sin``/``cos`` i
 sequence of double operations: below 2**-26 (``cos``: 2**-27) the answer is ``x`` (1);
 below 0.855469 a Taylor polynomial (``|x| < 0.126``, ``sin`` only) or a table of ``sin``
 and ``cos`` at multiples of 1/128 with a short correction; up to 2.426265 the same kernels
-on ``pi/2 - |x|``; up to 105414350 after a reduction by pi/2 in four parts.  On x86-64
+on ``pi/2 - |x|``; up to 105414336 after a reduction by pi/2 in four parts.  On x86-64
 glibc runs the build of that code compiled with ``-mfma`` (picked at load time on CPUs
 with FMA), where GCC fused some multiply-adds; which ones was read off the machine code
 of ``sin``/``cos`` in Debian's glibc 2.36, and each ``_fma`` below stands for one
@@ -18,7 +18,7 @@ The result is right only if the C library is that code: :func:`matches_libm` com
 with it on arguments chosen to tell the builds apart (the plain SSE2 build differs in
 about one table-path result in a thousand), and the exact kernels use this module only
 where it agrees (``envs_native.pendulum.default_params``), otherwise the certified
-:mod:`envs_native._sincos`.  Arguments from 105414350 on and non-finite ones are flagged:
+:mod:`envs_native._sincos`.  Arguments from 105414336 on and non-finite ones are flagged:
 there glibc takes its multi-precision reduction, and the caller calls the C library.
 ``tests/test_exact_sincos.py`` compares with the C library over millions of arguments.
 """
@@ -239,7 +239,7 @@ def _paths(x: float) -> tuple[np.int64, bool, bool, bool, float, float, np.int64
 
 @jit(inline="always")
 def glibc_sin(x: float) -> tuple[float, bool]:
-    """``(sin x, ok)``: glibc's ``sin x`` where ``ok`` (``|x| < 105414350``); no branches or
+    """``(sin x, ok)``: glibc's ``sin x`` where ``ok`` (``|x| < 105414336``); no branches or
     calls."""
     hw, small, mid, reduced, b, db, n = _paths(x)
     a = _HP0 - abs(x) if mid else b
@@ -255,7 +255,7 @@ def glibc_sin(x: float) -> tuple[float, bool]:
 
 @jit(inline="always")
 def glibc_cos(x: float) -> tuple[float, bool]:
-    """``(cos x, ok)``: glibc's ``cos x`` where ``ok`` (``|x| < 105414350``); no branches or
+    """``(cos x, ok)``: glibc's ``cos x`` where ``ok`` (``|x| < 105414336``); no branches or
     calls."""
     hw, small, mid, reduced, b, db, n = _paths(x)
     n = n + 1

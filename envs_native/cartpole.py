@@ -126,7 +126,7 @@ def trig_lane(state: tuple[float, float, float, float], params: Params) -> tuple
 @jit(inline="always")
 def trig_glibc(state: tuple[float, float, float, float]) -> tuple[tuple[float, float], bool]:
     """:func:`trig_lane` where the C library is glibc's code (``params.glibc_trig``): the
-    same operations as vector code, ``ok`` False only beyond ``|theta| = 105414350``."""
+    same operations as vector code, ``ok`` False only beyond ``|theta| = 105414336``."""
     c, ok_c = glibc_cos(state[2])
     s, ok_s = glibc_sin(state[2])
     return (c, s), ok_c & ok_s

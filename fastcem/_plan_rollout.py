@@ -292,6 +292,28 @@ def certify_elites(
 
 
 @jit
+def select_plans(
+    state: np.ndarray,
+    actions: np.ndarray,
+    returns: np.ndarray,
+    top_k: int,
+    idx: np.ndarray,
+    exact_params: Any,
+    bounded: bool,
+) -> None:
+    """``idx``: the ``top_k`` best plans, best first, by their exact returns.  ``returns``
+    are exact, or with ``bounded`` within ``(2 H + 16) 2**-52 |return| + H 2**-1000`` of the
+    exact ones (``H = actions.shape[1]``; see ``fastcem.planning._NativeModel``), settled by
+    :func:`certify_elites` under ``exact_params``."""
+    if bounded:
+        horizon = actions.shape[1]
+        certify_elites(state, actions, returns, (2 * horizon + 16) * 2.0**-52, horizon * 2.0**-1000, top_k, idx,
+                       exact_params)
+    else:
+        select_elites(returns, top_k, idx)
+
+
+@jit
 def elite_moments(actions: np.ndarray, idx: np.ndarray, mean: np.ndarray, std: np.ndarray) -> None:
     """The seed's refit on the elites ``actions[idx]`` (``actions`` flattened to ``(N, H *
     A)``): ``mean`` and ``std`` (``ddof=1``), each the bits numpy's ``mean(axis=0)`` and
@@ -343,9 +365,9 @@ def plan_iterations(
     """``fastcem.CEMPlanner.plan``'s iterations for a native model with white noise and the
     seed's refit (no smoothing, no kept elites, no decay) in one call: iteration ``i`` draws
     ``N`` plans from stream ``call | i`` and scores them (:func:`native_returns`, with
-    ``params``), picks the ``top_k`` elites (:func:`certify_elites` from ``exact_params``
-    when ``bounded``), refits ``mean`` and ``std`` in place (:func:`elite_moments`, std plus
-    ``std_eps``), keeps the best plan in ``best_seq``, and stops early when every std is
+    ``params``), picks the ``top_k`` elites (:func:`select_plans`), refits ``mean`` and
+    ``std`` in place (:func:`elite_moments`, std plus ``std_eps``), keeps the best plan in
+    ``best_seq`` (left as given if no return beats -inf), and stops early when every std is
     below ``std_tol`` (if positive).  Returns the best return.  The same operations as the
     Python loop, so the same bits (the tests compare)."""
     size = mean.shape[0]
@@ -356,11 +378,7 @@ def plan_iterations(
     for i in range(num_iters):
         native_returns(state, mean, std, low, high, call | np.uint64(i), k0, k1, actions.shape[0], params,
                        num_workers, actions, returns)
-        if bounded:
-            certify_elites(state, actions, returns, (2 * size + 16) * 2.0**-52, size * 2.0**-1000, top_k, idx,
-                           exact_params)
-        else:
-            select_elites(returns, top_k, idx)
+        select_plans(state, actions, returns, top_k, idx, exact_params, bounded)
         elite_moments(actions, idx, new_mean, new_std)
         if returns[idx[0]] > best:
             best = returns[idx[0]]

@@ -88,14 +88,18 @@ class _NativeModel:
     rounding midpoints; checking every square, and redoing the few that need ``pow``, would
     cost the rollout a third of its time.  So the rollout takes ``x * x``
     (``bounded_rewards``; the dynamics stay exact), and the elites are chosen from returns
-    known to within ``(2 H + 16) 2**-52 |return| + H 2**-1000`` of the exact ones: a square
-    is off by at most one ULP (glibc's ``pow`` is within one), which moves a step's cost by
-    at most 8.3 ``2**-53`` of itself, and each of the ``H`` additions of a return rounds
-    within ``2**-53`` of the partial sum; the floor covers squares that underflow.  Where
-    two plans come closer than that, :func:`fastcem._plan_rollout.certify_elites` computes
-    their exact returns, so the elites, their order and the best return are those of the
-    exact returns (the tests compare with the checked rollout).  States beyond 2**20 turns
-    (whose angle wrap needs the slow path) take the checked rollout."""
+    known to within ``(2 H + 16) 2**-52 |return| + H 2**-1000`` of the exact ones.  Why: the
+    costs are sums of squares, all >= 0, so a step's cost and the running return are
+    monotone in the squares; a square is off by at most one ULP (glibc's ``pow`` is within
+    one), which with the cost's three roundings moves a step's cost by at most about 8.3
+    ``2**-53`` of itself, and each of the ``H`` additions of a return rounds within
+    ``2**-53`` of the partial sum, about ``(H + 4.2) 2**-52 |return|`` in all; the stated
+    bound is twice that, which also covers the roundings of the comparisons, and the floor
+    covers squares that underflow.  Where two plans come closer than that,
+    :func:`fastcem._plan_rollout.certify_elites` computes their exact returns, so the
+    elites, their order and the best return are those of the exact returns (the tests
+    compare with the checked rollout).  States beyond 2**19 turns (near where the angle
+    wrap needs its slow path) take the checked rollout."""
 
     def __init__(self, info: EnvInfo, fast: bool) -> None:
         self.info = info
@@ -112,7 +116,8 @@ class _NativeModel:
 
     def _bounded(self, state: NDArray[np.float64], horizon: int) -> bool:
         """Whether a batch from ``state`` can take the bounded rewards: the angle stays within
-        2**20 turns (it moves at most ``max_speed * dt`` a step)."""
+        2**19 turns (it moves at most ``max_speed * dt`` a step; the wrap's fast path reaches
+        2**20)."""
         if self.bounded_params is None:
             return False
         p = self.params
@@ -139,16 +144,13 @@ class _NativeModel:
         """The ``top_k`` best plans by their exact returns, best first (``returns`` from
         :meth:`score`; the elites' returns that decide are made exact in place)."""
         idx = np.empty(top_k, dtype=np.int64)
-        horizon = actions.shape[1]
-        if self._bounded(state, horizon):
-            _plan_rollout.certify_elites(state, actions.reshape(actions.shape[0], -1), returns,
-                                         (2 * horizon + 16) * 2.0**-52, horizon * 2.0**-1000, top_k, idx, self.params)
-        else:
-            select_elites(returns, top_k, idx)
+        _plan_rollout.select_plans(state, actions.reshape(actions.shape[0], -1), returns, top_k, idx, self.params,
+                                   self._bounded(state, actions.shape[1]))
         return idx
 
 
-# |theta| below which Pendulum's angle wrap stays on its fast path (2**20 turns, with room).
+# |theta| below which bounded rewards are used: 2**19 turns, half the reach of Pendulum's
+# angle wrap's fast path.
 _BOUNDED_ANGLE = 2.0**20 * np.pi
 
 
@@ -423,10 +425,8 @@ class CEMPlanner:
         self.std_tol = _check_real(std_tol, "std_tol", low=0.0)
         self.num_threads = check_num_threads(num_threads)
         self._key = tuple(np.uint64(w) for w in seed_sequence(seed).generate_state(2, dtype=np.uint32))
-        # The seed's algorithm on a native model runs as one compiled call per plan.
-        self._compiled_loop = (isinstance(self._model, _NativeModel) and self.noise_beta == 0.0
-                               and self.keep_elites == 0.0 and self.population_decay == 1.0 and self.alpha == 0.0
-                               and self.plan_horizon * self.action_dim > 1)
+        # Tests set this False to compare the compiled loop with the Python one.
+        self._compile_loop = True
         self._calls = 0
         self.reset()
 
@@ -482,7 +482,7 @@ class CEMPlanner:
             mean = self.init_mean.copy()
         std = self.init_std.copy()
         kept = self._shifted_kept() if self.warm_start else self._kept[:0]
-        if self._compiled_loop:
+        if self._compiled_loop():
             return self._plan_compiled(prepared, mean, std)
         best_return, best_seq = -np.inf, mean
         for i in range(self.num_iters):
@@ -508,6 +508,14 @@ class CEMPlanner:
         self.last_return = best_return
         return (best_seq if self.return_best else mean)[0].copy()
 
+    def _compiled_loop(self) -> bool:
+        """Whether :meth:`plan` runs as one compiled call: a native model with the seed's
+        algorithm (white noise, no smoothing, kept elites or decay; the options are read at
+        every call, as the Python loop reads them)."""
+        return (self._compile_loop and isinstance(self._model, _NativeModel) and self.noise_beta == 0.0
+                and self.keep_elites == 0.0 and self.population_decay == 1.0 and self.alpha == 0.0
+                and self.plan_horizon * self.action_dim > 1)
+
     def _plan_compiled(self, state: NDArray[np.float64], mean: NDArray[np.float64],
                        std: NDArray[np.float64]) -> NDArray[np.float64]:
         """:meth:`plan`'s loop as one compiled call (:func:`fastcem._plan_rollout.plan_iterations`)
@@ -518,7 +526,7 @@ class CEMPlanner:
         bounded = model._bounded(state, horizon)
         actions = np.empty((self.num_candidates, horizon))
         returns = np.empty(self.num_candidates)
-        best_seq = np.empty((horizon, 1))
+        best_seq = mean.copy()  # the Python loop's start, should no return beat -inf
         mean = mean.copy()
         with threads(self.num_threads):
             best = _plan_rollout.plan_iterations(
