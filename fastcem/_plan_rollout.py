@@ -230,11 +230,22 @@ def _slack(returns: np.ndarray, known: np.ndarray, scale: float, floor: float, n
 
 
 @jit(inline="always")
-def _ranked(returns: np.ndarray, known: np.ndarray, scale: float, floor: float, a: int, b: int) -> bool:
+def _same_plan(actions: np.ndarray, a: int, b: int) -> bool:
+    for t in range(actions.shape[1]):
+        if actions[a, t] != actions[b, t]:
+            return False
+    return True
+
+
+@jit(inline="always")
+def _ranked(actions: np.ndarray, returns: np.ndarray, known: np.ndarray, scale: float, floor: float, a: int,
+            b: int) -> bool:
     """Whether ``a`` is sure to rank before ``b`` (``a`` before ``b`` in ``returns`` order):
-    their intervals do not meet, or both returns are exact."""
+    their intervals do not meet, or both returns are exact, or the two plans are the same
+    (then so are their exact returns, and the lower index ranks first either way)."""
     return (known[a] & known[b]) or (
-        returns[a] - _slack(returns, known, scale, floor, a) > returns[b] + _slack(returns, known, scale, floor, b))
+        returns[a] - _slack(returns, known, scale, floor, a) > returns[b] + _slack(returns, known, scale, floor, b)) or (
+        returns[a] == returns[b] and _same_plan(actions, a, b))
 
 
 @jit
@@ -252,8 +263,9 @@ def certify_elites(
     ``scale * |return| + floor`` of them (``actions`` ``(N, H)``, ``params`` the env's exact
     ones): writes ``idx`` as :func:`fastcem.selection.select_elites` would on the exact
     returns.  Ranks are taken from ``returns``; wherever two neighbours in that ranking, or
-    the last elite and any other plan, lie closer than their bounds, both are computed
-    exactly (:func:`exact_return`, written back to ``returns``) and the ranking taken again.
+    the last elite and any other plan, lie closer than their bounds (and are not the same
+    plan), both are computed exactly (:func:`exact_return`, written back to ``returns``) and
+    the ranking taken again.
     The best plan's return is made exact too.  Returns how many were computed."""
     n = returns.shape[0]
     known = np.zeros(n, dtype=np.bool_)
@@ -263,14 +275,14 @@ def certify_elites(
         select_elites(returns, top_k, idx)
         unsure = np.zeros(n, dtype=np.bool_)
         for j in range(top_k - 1):
-            if not _ranked(returns, known, scale, floor, idx[j], idx[j + 1]):
+            if not _ranked(actions, returns, known, scale, floor, idx[j], idx[j + 1]):
                 unsure[idx[j]] = True
                 unsure[idx[j + 1]] = True
         for j in range(top_k):
             elite[idx[j]] = True
         last = idx[top_k - 1]
         for c in range(n):
-            if not elite[c] and not _ranked(returns, known, scale, floor, last, c):
+            if not elite[c] and not _ranked(actions, returns, known, scale, floor, last, c):
                 unsure[last] = True
                 unsure[c] = True
         for j in range(top_k):

@@ -206,6 +206,19 @@ def test_the_elites_are_certified_not_just_ranked():
     assert model.elites(state, actions, returns, 2).tolist() == [0, 1]
 
 
+def test_equal_plans_are_not_rolled_out_again():
+    """With a zero std every plan is the same: their returns tie exactly, in gymnasium's
+    arithmetic too, so only the best is rolled out exactly (not all of them)."""
+    planner = fastcem.CEMPlanner("Pendulum-v1", plan_horizon=30, num_candidates=300, top_k=30, seed=1)
+    state = np.array([1.0, 0.5])
+    actions = np.full((300, 30), 0.7)
+    returns = planner._model.score(state, actions.reshape(300, 30, 1), None)
+    idx = np.empty(30, dtype=np.int64)
+    settled = planning._plan_rollout.certify_elites(state, actions, returns, 76 * 2.0**-52, 30 * 2.0**-1000, 30, idx,
+                                                    planner._model.params)
+    assert idx.tolist() == list(range(30)) and settled == 1
+
+
 def test_bounded_planning_plans_exactly_as_checked_planning(rng):
     states = np.column_stack([rng.uniform(-np.pi, np.pi, 12), rng.uniform(-8.0, 8.0, 12)])
     states[:3] = [[np.pi, 0.0], [0.0, 0.0], [4.0e6, 1.0]]  # the last beyond the bounded range
