@@ -230,22 +230,24 @@ def _slack(returns: np.ndarray, known: np.ndarray, scale: float, floor: float, n
 
 
 @jit(inline="always")
-def _same_plan(actions: np.ndarray, a: int, b: int) -> bool:
+def _ranked(returns: np.ndarray, known: np.ndarray, scale: float, floor: float, a: int, b: int) -> bool:
+    """Whether ``a`` is sure to rank before ``b`` (``a`` before ``b`` in ``returns`` order):
+    their intervals do not meet, or both returns are exact."""
+    return (known[a] & known[b]) or (
+        returns[a] - _slack(returns, known, scale, floor, a) > returns[b] + _slack(returns, known, scale, floor, b))
+
+
+@jit
+def _same_plan(actions: np.ndarray, returns: np.ndarray, a: int, b: int) -> bool:
+    """Whether ``a`` and ``b`` are the same plan with the same return: then their exact
+    returns tie too, and the lower index ranks first either way.  (Called only where
+    :func:`_ranked` is not sure, so that the hot loops do not pass the array.)"""
+    if returns[a] != returns[b]:
+        return False
     for t in range(actions.shape[1]):
         if actions[a, t] != actions[b, t]:
             return False
     return True
-
-
-@jit(inline="always")
-def _ranked(actions: np.ndarray, returns: np.ndarray, known: np.ndarray, scale: float, floor: float, a: int,
-            b: int) -> bool:
-    """Whether ``a`` is sure to rank before ``b`` (``a`` before ``b`` in ``returns`` order):
-    their intervals do not meet, or both returns are exact, or the two plans are the same
-    (then so are their exact returns, and the lower index ranks first either way)."""
-    return (known[a] & known[b]) or (
-        returns[a] - _slack(returns, known, scale, floor, a) > returns[b] + _slack(returns, known, scale, floor, b)) or (
-        returns[a] == returns[b] and _same_plan(actions, a, b))
 
 
 @jit
@@ -275,14 +277,16 @@ def certify_elites(
         select_elites(returns, top_k, idx)
         unsure = np.zeros(n, dtype=np.bool_)
         for j in range(top_k - 1):
-            if not _ranked(actions, returns, known, scale, floor, idx[j], idx[j + 1]):
+            if not _ranked(returns, known, scale, floor, idx[j], idx[j + 1]) and not _same_plan(
+                    actions, returns, idx[j], idx[j + 1]):
                 unsure[idx[j]] = True
                 unsure[idx[j + 1]] = True
         for j in range(top_k):
             elite[idx[j]] = True
         last = idx[top_k - 1]
         for c in range(n):
-            if not elite[c] and not _ranked(actions, returns, known, scale, floor, last, c):
+            if not elite[c] and not _ranked(returns, known, scale, floor, last, c) and not _same_plan(
+                    actions, returns, last, c):
                 unsure[last] = True
                 unsure[c] = True
         for j in range(top_k):
