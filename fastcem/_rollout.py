@@ -99,41 +99,28 @@ def policy_action(weights: Any, k: Any, obs: Any, params: Any) -> Any:  # pragma
     raise NotImplementedError
 
 
-@overload(env_trig, jit_options=_OVERLOAD_OPTIONS, inline="always")
-def _ol_env_trig(state, params):  # noqa: ANN
-    env = _env_of(params)
-    if env is None:
-        return None
-    trig = env.trig
-    return lambda state, params: trig(state, params)
-
-
-@overload(env_trig_lane, jit_options=_OVERLOAD_OPTIONS, inline="always")
-def _ol_env_trig_lane(state, params):  # noqa: ANN
-    env = _env_of(params)
-    if env is None:
-        return None
-    trig_lane = env.trig_lane
-    return lambda state, params: trig_lane(state, params)
-
-
-def _overload_by_state(stub: Any, name: str) -> None:
-    """Give ``stub(state, params)`` the body ``<env>.<name>(state)``, ``<env>`` the module
-    that ``params`` belongs to (the trig variants that need no params)."""
+def _overload_trig(stub: Any, name: str, takes_params: bool) -> None:
+    """Give ``stub(state, params)`` the body ``<env>.<name>(state, params)`` (or
+    ``<env>.<name>(state)`` for the variants that need no params), ``<env>`` the module that
+    ``params`` belongs to."""
 
     def typer(state, params):  # noqa: ANN
         env = _env_of(params)
         if env is None:
             return None
         fn = getattr(env, name)
+        if takes_params:
+            return lambda state, params: fn(state, params)
         return lambda state, params: fn(state)
 
     overload(stub, jit_options=_OVERLOAD_OPTIONS, inline="always")(typer)
 
 
-for _stub, _name in ((env_trig_glibc, "trig_glibc"), (env_trig_step_glibc, "trig_step_glibc"),
-                     (env_trig_fast, "trig_fast")):
-    _overload_by_state(_stub, _name)
+for _stub, _name, _takes_params in ((env_trig, "trig", True), (env_trig_lane, "trig_lane", True),
+                                    (env_trig_glibc, "trig_glibc", False),
+                                    (env_trig_step_glibc, "trig_step_glibc", False),
+                                    (env_trig_fast, "trig_fast", False)):
+    _overload_trig(_stub, _name, _takes_params)
 
 
 @overload(env_step, jit_options=_OVERLOAD_OPTIONS, inline="always")
