@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import os
 import platform
 import re
@@ -166,3 +168,12 @@ def publish(section: str, measure: Callable[[], str], write_readme: bool) -> Non
     print(text)
     if write_readme:
         replace_readme_sections({section: text})
+
+
+def table_script(doc: str, section: str, measure: Callable[[], str]) -> None:
+    """The ``main`` of a script with one README table and no options but ``--write-readme``:
+    ``doc`` is the script's docstring (its first line the ``--help`` description)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--write-readme", action="store_true", help="replace the table in README.md")
+    publish(section, measure, parser.parse_args().write_readme)
+

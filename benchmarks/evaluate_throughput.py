@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -17,8 +16,8 @@ from common import (  # noqa: E402
     cold_and_warm_first_result,
     machine,
     pendulum_population,
-    publish,
     steps_per_second,
+    table_script,
 )
 
 SECTION = "evaluate-benchmark"
@@ -39,10 +38,7 @@ def table() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write-readme", action="store_true", help="replace the table in README.md")
-    args = parser.parse_args()
-    publish(SECTION, table, args.write_readme)
+    table_script(__doc__, SECTION, table)
 
 
 if __name__ == "__main__":

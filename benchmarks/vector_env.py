@@ -9,7 +9,6 @@ no batched env in gymnasium), at 256 and 4096 sub-envs, autoresets included.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ import numpy as np
 import fastcem  # noqa: F401  (registers the fastcem/ ids)
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine, publish  # noqa: E402
+from common import machine, table_script  # noqa: E402
 
 SECTION = "vector-env"
 SIZES = (256, 4096)
@@ -58,10 +57,7 @@ def table() -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write-readme", action="store_true", help="replace the table in README.md")
-    args = parser.parse_args()
-    publish(SECTION, table, args.write_readme)
+    table_script(__doc__, SECTION, table)
 
 
 if __name__ == "__main__":
