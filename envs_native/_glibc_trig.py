@@ -25,6 +25,7 @@ there glibc takes its multi-precision reduction, and the caller calls the C libr
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -284,18 +285,14 @@ def _mismatches(x: np.ndarray) -> int:
     return bad
 
 
-_MATCHES: list[bool] = []
-
-
+@functools.cache
 def matches_libm() -> bool:
     """Whether this process's C library computes ``sin``/``cos`` as this module does, on
     2**17 arguments across glibc's paths (a fixed sample: the answer is the same every
     time).  glibc's plain SSE2 build of the same code (compiled in C, without fused
     multiply-adds) gives other bits for 181 of their sines and cosines."""
-    if not _MATCHES:
-        rng = np.random.default_rng(20261121)
-        ranges = [(2.0**-26, _TAYLOR), (_TAYLOR, 0.86), (0.85, 2.43), (2.4, 60.0), (60.0, 1e8)]
-        x = np.concatenate([rng.uniform(lo, hi, 2**17 // len(ranges)) for lo, hi in ranges])
-        x[::2] *= -1.0
-        _MATCHES.append(_mismatches(x) == 0)
-    return _MATCHES[0]
+    rng = np.random.default_rng(20261121)
+    ranges = [(2.0**-26, _TAYLOR), (_TAYLOR, 0.86), (0.85, 2.43), (2.4, 60.0), (60.0, 1e8)]
+    x = np.concatenate([rng.uniform(lo, hi, 2**17 // len(ranges)) for lo, hi in ranges])
+    x[::2] *= -1.0
+    return bool(_mismatches(x) == 0)
