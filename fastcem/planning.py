@@ -123,6 +123,12 @@ class _NativeModel:
         p = self.params
         return abs(state[0]) + horizon * p.max_speed * p.dt < _BOUNDED_ANGLE
 
+    def rollout_params(self, state: NDArray[np.float64], horizon: int) -> tuple[Any, bool]:
+        """``(params, bounded)``: the params a batch from ``state`` is rolled out with, and
+        whether they are the bounded ones (whose elites :meth:`elites` must certify)."""
+        bounded = self._bounded(state, horizon)
+        return (self.bounded_params if bounded else self.params), bounded
+
     def score(self, state: NDArray[np.float64], actions: NDArray[np.float64], noise: _Noise | None) -> NDArray[np.float64]:
         """The returns of ``actions`` (``(N, H, 1)``), their first plans drawn by ``noise`` in the
         same parallel kernel that rolls them out; within the bound above of the exact ones
@@ -133,7 +139,7 @@ class _NativeModel:
         if noise is None:
             empty = np.empty(actions.shape[1])
             noise = _Noise(0, empty, empty, empty, empty, np.uint64(0), (np.uint64(0), np.uint64(0)), None)
-        params = self.bounded_params if self._bounded(state, actions.shape[1]) else self.params
+        params, _ = self.rollout_params(state, actions.shape[1])
         _plan_rollout.native_returns(state, noise.mean, noise.std, noise.low, noise.high, noise.stream, *noise.key,
                                      noise.num_sampled, params, numba.get_num_threads(),
                                      actions.reshape(actions.shape[0], -1), out)
@@ -458,8 +464,7 @@ class CEMPlanner:
         actions = np.empty((num + len(kept), self.plan_horizon, self.action_dim))
         if len(kept):
             actions[num:] = kept
-        # Call and iteration in the two 32-bit words of the Philox stream.
-        stream = np.uint64(((self._calls & 0xFFFFFFFF) << 32) | iteration)
+        stream = self._call_stream() | np.uint64(iteration)
         noise = None
         if self.noise_beta > 0.0:
             rng = np.random.default_rng([int(k) for k in self._key] + [int(stream)])
@@ -508,6 +513,11 @@ class CEMPlanner:
         self.last_return = best_return
         return (best_seq if self.return_best else mean)[0].copy()
 
+    def _call_stream(self) -> np.uint64:
+        """This call's Philox streams: the call in the high 32-bit word of the stream number,
+        the iteration (ORed in) in the low one."""
+        return np.uint64((self._calls & 0xFFFFFFFF) << 32)
+
     def _compiled_loop(self) -> bool:
         """Whether :meth:`plan` runs as one compiled call: a native model with the seed's
         algorithm (white noise, no smoothing, kept elites or decay; the options are read at
@@ -523,7 +533,7 @@ class CEMPlanner:
         every iteration."""
         model = self._model
         horizon = self.plan_horizon
-        bounded = model._bounded(state, horizon)
+        params, bounded = model.rollout_params(state, horizon)
         actions = np.empty((self.num_candidates, horizon))
         returns = np.empty(self.num_candidates)
         best_seq = mean.copy()  # the Python loop's start, should no return beat -inf
@@ -531,9 +541,8 @@ class CEMPlanner:
         with threads(self.num_threads):
             best = _plan_rollout.plan_iterations(
                 state, mean.reshape(-1), std.reshape(-1), self._low_flat, self._high_flat,
-                np.uint64((self._calls & 0xFFFFFFFF) << 32), *self._key, self.num_iters, self.top_k,
-                model.bounded_params if bounded else model.params, model.params, bounded, STD_EPS, self.std_tol,
-                numba.get_num_threads(), actions, returns, best_seq.reshape(-1))
+                self._call_stream(), *self._key, self.num_iters, self.top_k, params, model.params, bounded, STD_EPS,
+                self.std_tol, numba.get_num_threads(), actions, returns, best_seq.reshape(-1))
         self._mean = mean
         self._calls += 1
         self.last_return = float(best)
