@@ -10,7 +10,7 @@ and ``cos`` at multiples of 1/128 with a short correction; up to 2.426265 the sa
 on ``pi/2 - |x|``; up to 105414336 after a reduction by pi/2 in four parts.  On x86-64
 glibc runs the build of that code compiled with ``-mfma`` (picked at load time on CPUs
 with FMA), where GCC fused some multiply-adds; which ones was read off the machine code
-of ``sin``/``cos`` in Debian's glibc 2.36, and each ``_fma`` below stands for one
+of ``sin``/``cos`` in Debian's glibc 2.36, and each ``fma`` below stands for one
 ``vfmadd``/``vfnmadd`` there.  The table is glibc's ``__sincostab`` (``sincostab.c``),
 whose low parts are not all the correctly rounded ones.
 
@@ -31,7 +31,7 @@ import math
 import numpy as np
 
 from ._jit import jit
-from ._libm import _bits, _fma
+from ._libm import bits, fma
 
 # glibc's __sincostab: rows (sin xi, its tail, cos xi, its tail) for xi = j / 128.
 _TABLE = np.array([[float.fromhex(h) for h in row] for row in (
@@ -174,38 +174,40 @@ _SMALL = 0x3FEB6000
 _MID = 0x400368FD
 _REDUCED = 0x419921FB
 _TAYLOR = 0.126
+_SMALL_X = float.fromhex("0x1.b600000000000p-1")  # the double with high word _SMALL
+_MID_X = float.fromhex("0x1.368fd00000000p+1")  # the double with high word _MID
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def _high_word(x: float) -> np.int64:
-    return (_bits(x) >> 32) & 0x7FFFFFFF
+    return (bits(x) >> 32) & 0x7FFFFFFF
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def _reduce(x: float) -> tuple[float, float, np.int64]:
     """``reduce_sincos``: ``x = n pi/2 + b + db``, ``n`` modulo 4."""
-    t = _fma(x, _HPINV, _TOINT)
+    t = fma(x, _HPINV, _TOINT)
     xn = t - _TOINT
-    n = _bits(t) & 3
-    y = _fma(-xn, _MP2, _fma(-xn, _MP1, x))
-    t2 = _fma(-xn, _PP3, y)
-    db = _fma(-_PP3, xn, y - t2)
-    b = _fma(-xn, _PP4, t2)
-    return b, db + _fma(-xn, _PP4, t2 - b), n
+    n = bits(t) & 3
+    y = fma(-xn, _MP2, fma(-xn, _MP1, x))
+    t2 = fma(-xn, _PP3, y)
+    db = fma(-_PP3, xn, y - t2)
+    b = fma(-xn, _PP4, t2)
+    return b, db + fma(-xn, _PP4, t2 - b), n
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def _kernel(a: float, da: float, use_cos: bool) -> float:
     """``do_cos(a, da)`` where ``use_cos``, else ``do_sin(a, da)`` (its Taylor polynomial
     below 0.126): both evaluated, one picked, so that lanes vectorize."""
     xx = a * a
-    poly = _fma(_fma(_fma(_fma(_S5, xx, _S4), xx, _S3), xx, _S2), xx, _S1)
-    taylor = a + _fma(xx, _fma(poly, a, -(0.5 * da)), da)
+    poly = fma(fma(fma(fma(_S5, xx, _S4), xx, _S3), xx, _S2), xx, _S1)
+    taylor = a + fma(xx, fma(poly, a, -(0.5 * da)), da)
     # The table: xi = |a| rounded to a multiple of 1/128, the remainder from there.
     aa = abs(a)
     u = _BIG + aa
     base = aa - (u - _BIG)
-    j = min(_bits(u) & 0xFFFFFFFF, _TABLE.shape[0] - 1)  # clamped for the lanes not using it
+    j = min(bits(u) & 0xFFFFFFFF, _TABLE.shape[0] - 1)  # clamped for the lanes not using it
     sn = _TABLE[j, 0]
     ssn = _TABLE[j, 1]
     cs = _TABLE[j, 2]
@@ -213,32 +215,36 @@ def _kernel(a: float, da: float, use_cos: bool) -> float:
     # do_sin
     ds = -da if a <= 0.0 else da
     x2 = base * base
-    s = base + _fma(base * x2, _fma(x2, _SN5, _SN3), ds)
-    c = _fma(base, ds, x2 * _fma(x2, _fma(x2, _CS6, _CS4), _CS2))
-    sin_value = math.copysign(sn + _fma(s, cs, _fma(-c, sn, _fma(s, ccs, ssn))), a)
+    s = base + fma(base * x2, fma(x2, _SN5, _SN3), ds)
+    c = fma(base, ds, x2 * fma(x2, fma(x2, _CS6, _CS4), _CS2))
+    sin_value = math.copysign(sn + fma(s, cs, fma(-c, sn, fma(s, ccs, ssn))), a)
     # do_cos
     dc = -da if a < 0.0 else da
     xr = base + dc
     x2 = xr * xr
-    s = _fma(xr * x2, _fma(x2, _SN5, _SN3), xr)
-    c = x2 * _fma(x2, _fma(x2, _CS6, _CS4), _CS2)
-    cos_value = cs + _fma(-s, sn, _fma(-c, cs, _fma(-s, ssn, ccs)))
+    s = fma(xr * x2, fma(x2, _SN5, _SN3), xr)
+    c = x2 * fma(x2, fma(x2, _CS6, _CS4), _CS2)
+    cos_value = cs + fma(-s, sn, fma(-c, cs, fma(-s, ssn, ccs)))
     value = taylor if aa < _TAYLOR else sin_value
     return cos_value if use_cos else value
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def _paths(x: float) -> tuple[np.int64, bool, bool, bool, float, float, np.int64]:
     """s_sin.c's choice by ``|x|``, for every lane: ``(high word of |x|, small, mid, reduced,
     b, db, n)``, ``b + db`` and ``n`` the reduction by pi/2 (used where ``reduced``)."""
     hw = _high_word(x)
-    small = hw < _SMALL
-    mid = (~small) & (hw < _MID)
+    # The same tests as on the high word, made on |x| against the doubles whose high words
+    # the bounds are (low word 0): integer range tests that share a subtraction are fused by
+    # LLVM into an overflow intrinsic, which stops a loop of lanes from vectorizing.
+    ax = abs(x)
+    small = ax < _SMALL_X
+    mid = (ax >= _SMALL_X) & (ax < _MID_X)
     b, db, n = _reduce(x)
-    return hw, small, mid, (~small) & (~mid), b, db, n
+    return hw, small, mid, ax >= _MID_X, b, db, n
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def glibc_sin(x: float) -> tuple[float, bool]:
     """``(sin x, ok)``: glibc's ``sin x`` where ``ok`` (``|x| < 105414336``); no branches or
     calls."""
@@ -254,7 +260,7 @@ def glibc_sin(x: float) -> tuple[float, bool]:
     return (x if hw < _SIN_TINY else r), hw < _REDUCED
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def glibc_cos(x: float) -> tuple[float, bool]:
     """``(cos x, ok)``: glibc's ``cos x`` where ``ok`` (``|x| < 105414336``); no branches or
     calls."""
@@ -280,7 +286,7 @@ def _mismatches(x: np.ndarray) -> int:
     for i in range(x.shape[0]):
         s, ok_s = glibc_sin(x[i])
         c, ok_c = glibc_cos(x[i])
-        same = (_bits(s) == _bits(math.sin(x[i]))) & (_bits(c) == _bits(math.cos(x[i])))
+        same = (bits(s) == bits(math.sin(x[i]))) & (bits(c) == bits(math.cos(x[i])))
         bad += (ok_s & ok_c) & (not same)
     return bad
 

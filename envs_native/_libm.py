@@ -55,7 +55,7 @@ def _opaque(typingctx: object, x: types.Type) -> tuple[types.Signature, object] 
 
 
 @intrinsic
-def _fma(typingctx: object, x: types.Type, y: types.Type, z: types.Type) -> tuple[types.Signature, object] | None:
+def fma(typingctx: object, x: types.Type, y: types.Type, z: types.Type) -> tuple[types.Signature, object] | None:
     """``x * y + z`` with a single rounding (``llvm.fma``, one instruction on x86-64 with FMA)."""
     if not (x == y == z == types.float64):
         return None
@@ -71,7 +71,7 @@ def _fma(typingctx: object, x: types.Type, y: types.Type, z: types.Type) -> tupl
 
 
 @intrinsic
-def _bits(typingctx: object, x: types.Type) -> tuple[types.Signature, object] | None:
+def bits(typingctx: object, x: types.Type) -> tuple[types.Signature, object] | None:
     """The IEEE-754 bit pattern of a float64 as an int64."""
     if x != types.float64:
         return None
@@ -83,7 +83,7 @@ def _bits(typingctx: object, x: types.Type) -> tuple[types.Signature, object] | 
 
 
 @intrinsic
-def _from_bits(typingctx: object, b: types.Type) -> tuple[types.Signature, object] | None:
+def from_bits(typingctx: object, b: types.Type) -> tuple[types.Signature, object] | None:
     """The float64 with the given IEEE-754 bit pattern."""
     if b != types.int64:
         return None
@@ -115,7 +115,7 @@ _MAX_EXP = 1023 + 64
 _NEAR_MIDPOINT = 0.5 - 1 / 64
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def square_fast(x: float) -> tuple[float, bool]:
     """``(x * x, ok)``: ``ok`` says that ``x * x`` is what ``pow(x, 2.0)`` returns.
 
@@ -123,12 +123,12 @@ def square_fast(x: float) -> tuple[float, bool]:
     use :func:`pow2`.
     """
     hi = x * x
-    bits = _bits(hi)
-    exponent = (bits >> 52) & 0x7FF
-    lo = _fma(x, x, -hi)  # exact: x*x == hi + lo
-    ulp = _from_bits((exponent - 52) << 52)
+    pattern = bits(hi)
+    exponent = (pattern >> 52) & 0x7FF
+    lo = fma(x, x, -hi)  # exact: x*x == hi + lo
+    ulp = from_bits((exponent - 52) << 52)
     in_range = (exponent >= _MIN_EXP) & (exponent <= _MAX_EXP)
-    below_power_of_two = ((bits & _MANTISSA) == 0) & (lo != 0.0)
+    below_power_of_two = ((pattern & _MANTISSA) == 0) & (lo != 0.0)
     return hi, (in_range & ~below_power_of_two & (abs(lo) < _NEAR_MIDPOINT * ulp)) | (x == 0.0)
 
 

@@ -43,7 +43,7 @@ import decimal
 import numpy as np
 
 from ._jit import jit
-from ._libm import _fma
+from ._libm import fma
 
 _INV_PIO2 = 6.36619772367581382433e-01
 # pi/2 in three parts of 33 bits (fdlibm's): n * part is exact for |n| < 2**20.
@@ -109,21 +109,21 @@ def _table(steps: int, count: int) -> np.ndarray:
 _TABLE = _table(_STEPS, 102)  # j / 128 up to 0.789, past pi/4 + 1/256
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def _two_sum(a: float, b: float) -> tuple[float, float]:
     s = a + b
     bb = s - a
     return s, (a - (s - bb)) + (b - bb)
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def _fast_two_sum(a: float, b: float) -> tuple[float, float]:
     """``a + b`` as a double-double, for ``|a| >= |b|`` (or ``a == 0``)."""
     s = a + b
     return s, b - (s - a)
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def _glibc_errors(a: float) -> tuple[float, float]:
     """Bounds on glibc's error beyond its final rounding for the reduced argument ``|a|``:
     ``(do_sin, do_cos)`` (see the module's docstring).  ``xi`` is glibc's table point, and
@@ -139,7 +139,7 @@ def _glibc_errors(a: float) -> tuple[float, float]:
     return (taylor if a < _TAYLOR - 1e-4 else table_sin), table_cos
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def _certified(hi: float, lo: float, err: float) -> bool:
     """Whether every value within ``err`` of ``hi + lo`` rounds to ``hi`` (``hi`` being the
     rounding of ``hi + lo``).  Rounding is monotonic, so the two ends decide; ``err`` is
@@ -148,7 +148,7 @@ def _certified(hi: float, lo: float, err: float) -> bool:
     return (hi + (lo + e) == hi) & (hi + (lo - e) == hi)
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def _kernel(ah: float, al: float) -> tuple[float, float, float, float]:
     """``(cos hi, cos lo, sin hi, sin lo)`` of the double-double ``a = ah + al``, ``|a| <=
     pi/4 + 2**-8``, within about 2**-66 relative."""
@@ -172,16 +172,16 @@ def _kernel(ah: float, al: float) -> tuple[float, float, float, float]:
     # (sn + ssn) sin r: the leading product exact, the rest below 2**-7 of the result.
     p = cs * rh
     sin_h, t = _two_sum(sn, p)
-    sin_l = t + (_fma(cs, rh, -p) + (((ssn + cs * rl) + ccs * rh) + (cs * s3 - sn * c2)))
+    sin_l = t + (fma(cs, rh, -p) + (((ssn + cs * rl) + ccs * rh) + (cs * s3 - sn * c2)))
     sin_h, sin_l = _fast_two_sum(sin_h, sin_l)
     q = sn * rh
     cos_h, t = _two_sum(cs, -q)
-    cos_l = t + (_fma(-sn, rh, q) + (((ccs - sn * rl) - ssn * rh) - (sn * s3 + cs * c2)))
+    cos_l = t + (fma(-sn, rh, q) + (((ccs - sn * rl) - ssn * rh) - (sn * s3 + cs * c2)))
     cos_h, cos_l = _fast_two_sum(cos_h, cos_l)
     return cos_h, cos_l, sign * sin_h, sign * sin_l
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def sincos_dd(x: float) -> tuple[float, float, float, float, int, float]:
     """``(cos hi, cos lo, sin hi, sin lo, n, |a|)``: ``cos x`` and ``sin x`` as
     double-doubles (within about 2**-66 relative for ``|x| < 2**19 pi / 2``, unless the
@@ -209,7 +209,7 @@ def sincos_dd(x: float) -> tuple[float, float, float, float, int, float]:
     return c_h, c_l, s_h, s_l, quadrant, abs(ah)
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def _finish(x: float, c_h: float, c_l: float, s_h: float, s_l: float, err_c: float,
             err_s: float) -> tuple[float, float, bool]:
     """``(cos x, sin x, ok)`` from the double-doubles and glibc's error bounds; below 2**-26
@@ -222,7 +222,7 @@ def _finish(x: float, c_h: float, c_l: float, s_h: float, s_l: float, err_c: flo
     return c_h, s_h, ok_s & ok_c
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def exact_sincos(x: float) -> tuple[float, float, bool]:
     """``(cos x, sin x, ok)``: where ``ok``, the two values are bit for bit those of the C
     library (glibc); elsewhere the caller must call it.  No branches or calls: a loop of
@@ -232,7 +232,8 @@ def exact_sincos(x: float) -> tuple[float, float, bool]:
     # glibc's path for each, and its reduced argument |a| there.
     small = ax < _SMALL
     mid = (ax >= _SMALL) & (ax < _MID)
-    g_a = ax if small else (abs(_HP0 - ax) if mid else aa)
+    g_a = abs(_HP0 - ax) if mid else aa
+    g_a = ax if small else g_a
     err_sin_kernel, err_cos_kernel = _glibc_errors(g_a)
     odd = (quadrant & 1) == 1
     sin_by_sin = small | ((~mid) & (~odd))
@@ -244,7 +245,7 @@ def exact_sincos(x: float) -> tuple[float, float, bool]:
     return c, s, ok & in_range
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def exact_sincos_small(x: float) -> tuple[float, float, bool]:
     """:func:`exact_sincos` for angles that stay small (a cart-pole's), with ``ok`` False
     beyond ``|x| < SMALL_LIMIT``: no reduction by pi/2, so fewer operations."""

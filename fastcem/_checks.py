@@ -73,16 +73,16 @@ def as_thetas(thetas: object, dim: int, env_id: str) -> NDArray[np.float64]:
 def env_params(info: EnvInfo, env_kwargs: object) -> Any:
     """The env's params for ``env_kwargs`` (keyword arguments of its ``default_params``)."""
     if env_kwargs is None:
-        return info.module.default_params()
+        return info.spec.default_params()
     if not isinstance(env_kwargs, dict):
         raise TypeError(f"env_kwargs must be a dict or None, got {type(env_kwargs).__name__}")
-    accepted = list(inspect.signature(info.module.default_params).parameters)
+    accepted = list(inspect.signature(info.spec.default_params).parameters)
     unknown = [k for k in env_kwargs if k not in accepted]
     if unknown:
         raise ValueError(
             f"env_kwargs has {unknown!r}, which {info.env_id} does not take; it takes {accepted}"
         )
-    return info.module.default_params(**env_kwargs)
+    return info.spec.default_params(**env_kwargs)
 
 
 def fast_mode(fast: object) -> bool:

@@ -24,7 +24,7 @@ def play(env: Any, theta: NDArray[np.float64], env_id: str, reset_seed: int) -> 
     """Play one episode of ``theta`` in the gymnasium env ``env`` from ``reset(seed=reset_seed)``;
     the rewards are added in step order."""
     info = env_info(env_id)
-    params = info.module.default_params()
+    params = info.spec.default_params()
     obs, _ = env.reset(seed=int(reset_seed))
     total = 0.0
     while True:

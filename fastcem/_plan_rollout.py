@@ -8,14 +8,13 @@ from typing import Any
 
 import numpy as np
 from numba import prange
-from numba.extending import overload
 
-from envs_native import cartpole, pendulum
 from envs_native._jit import jit
+from envs_native.modes import Libm
 
+from ._engine import PlanActor, advance, state_of, step_lanes, store
 from ._philox import normal_quad
-from ._rollout import (_OVERLOAD_OPTIONS, _env_of, _fetch_add, _store, env_step, env_step_lane, env_trig, lane_trig,
-                       redo_rewards, state_of)
+from ._rollout import fetch_add
 from .selection import select_elites
 
 
@@ -24,7 +23,7 @@ from .selection import select_elites
 LANES = 32
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def sample_lanes(
     mean: np.ndarray,
     std: np.ndarray,
@@ -80,22 +79,6 @@ def sample_actions(
                 out[first + k, i] = acts[i, k]
 
 
-def env_action(plan_value: float, params: Any) -> Any:  # pragma: no cover - compiled only
-    """The env's action for a plan value: CartPole 1 (push right) where it is > 0, else 0;
-    Pendulum the value itself, a torque (the env clips it to its bounds)."""
-    raise NotImplementedError
-
-
-@overload(env_action, jit_options=_OVERLOAD_OPTIONS, inline="always")
-def _ol_env_action(plan_value, params):  # noqa: ANN
-    env = _env_of(params)
-    if env is cartpole:
-        return lambda plan_value, params: 1 if plan_value > 0.0 else 0
-    if env is pendulum:
-        return lambda plan_value, params: plan_value
-    return None
-
-
 @jit
 def _plan_worker(
     state: np.ndarray,
@@ -108,35 +91,32 @@ def _plan_worker(
     k1: np.uint64,
     num_sampled: int,
     params: Any,
+    mode: Any,
     queue: np.ndarray,
     actions: np.ndarray,
     out: np.ndarray,
 ) -> None:
     """Take blocks of ``LANES`` candidates from ``queue`` until there are none: sample the
     block's plans (:func:`sample_lanes`; candidates from ``num_sampled`` on are given in
-    ``actions`` instead), write them to ``actions``, and roll them out side by side in lanes
-    as ``fastcem._rollout`` does for policies -- the C-library calls lane by lane, the rest as
-    one branch-free vectorised loop, slow-path rewards redone per lane.  A lane's return
-    adds its rewards in step order and stops at termination, exactly as a single rollout
-    does."""
+    ``actions`` instead), write them to ``actions``, and roll them out side by side
+    (:func:`fastcem._engine.step_lanes`, plan values made env actions by
+    :func:`fastcem._engine.plan_action`).  A lane's return adds its rewards in step order and
+    stops at termination, exactly as a single rollout does."""
     num_candidates, horizon = actions.shape
     num_blocks = -(-num_candidates // LANES)
     # Zeros, not np.empty: a spare lane steps too, and garbage could be a slow subnormal.
     acts = np.zeros((4 * ((horizon + 3) // 4), LANES))
     states = np.zeros((state.shape[0], LANES))
-    prev_states = np.zeros_like(states)
-    lane_action = np.zeros(LANES)
-    trig0 = np.zeros(LANES)
-    trig1 = np.zeros(LANES)
-    trig_ok = np.zeros(LANES, dtype=np.bool_)
+    prev = np.zeros_like(states)
     rewards = np.zeros(LANES)
-    inexact = np.zeros(LANES, dtype=np.bool_)
     terminated = np.zeros(LANES, dtype=np.bool_)
+    redo = np.zeros(LANES, dtype=np.bool_)
+    live = np.zeros(LANES, dtype=np.bool_)
     alive = np.zeros(LANES, dtype=np.bool_)
     totals = np.zeros(LANES)
-    start = state_of(state.reshape(-1, 1), 0, params)
+    start = state_of(state.reshape(-1, 1), np.int64(0), params)
     while True:
-        b = _fetch_add(queue, np.int64(1))
+        b = fetch_add(queue, np.int64(1))
         if b >= num_blocks:
             return
         first = b * LANES
@@ -152,27 +132,12 @@ def _plan_worker(
                 for t in range(horizon):
                     acts[t, k] = actions[n, t]
         for k in range(LANES):
-            _store(states, k, start)
+            store(states, k, start)
+            live[k] = k < num  # spare lanes are never redone
             alive[k] = True
             totals[k] = 0.0
         for t in range(horizon):
-            lane_trig(states, params, trig0, trig1, trig_ok, LANES, False)
-            any_inexact = False
-            for k in range(LANES):
-                s = state_of(states, k, params)
-                action = env_action(acts[t, k], params)
-                nxt, reward, term, exact = env_step_lane(s, action, (trig0[k], trig1[k]), params)
-                if not exact:  # constant True for envs without slow paths: compiled away
-                    _store(prev_states, k, s)
-                    lane_action[k] = action
-                _store(states, k, nxt)
-                rewards[k] = reward
-                terminated[k] = term
-                lane_inexact = (not exact) & (k < num)  # spare lanes do not count
-                inexact[k] = lane_inexact
-                any_inexact |= lane_inexact
-            if any_inexact:
-                redo_rewards(prev_states, lane_action, trig0, trig1, params, inexact, rewards, LANES)
+            step_lanes(states, PlanActor(acts, t), params, mode, LANES, live, rewards, terminated, prev, redo)
             for k in range(LANES):
                 totals[k] = totals[k] + rewards[k] if alive[k] else totals[k]
                 alive[k] = alive[k] & ~terminated[k]
@@ -192,6 +157,7 @@ def native_returns(
     k1: np.uint64,
     num_sampled: int,
     params: Any,
+    mode: Any,
     num_workers: int,
     actions: np.ndarray,
     out: np.ndarray,
@@ -207,29 +173,30 @@ def native_returns(
     it, so the result is the same for any thread count."""
     queue = np.zeros(1, dtype=np.int64)
     for _ in prange(num_workers):
-        _plan_worker(state, mean, std, low, high, stream, k0, k1, num_sampled, params, queue, actions, out)
+        _plan_worker(state, mean, std, low, high, stream, k0, k1, num_sampled, params, mode, queue, actions, out)
 
 
 @jit
 def exact_return(state: np.ndarray, plan: np.ndarray, params: Any) -> float:
-    """The return of one plan (``(H,)``) from ``state`` under the env's exact step, one step
-    at a time as gymnasium takes them (the C library's ``sin``/``cos`` and ``pow``)."""
-    s = state_of(state.reshape(-1, 1), 0, params)
+    """The return of one plan (``(H,)``) from ``state`` in the C library's mode, one step at
+    a time as gymnasium takes them."""
+    s = state_of(state.reshape(-1, 1), np.int64(0), params)
+    values = plan.reshape(-1, 1)
     total = 0.0
     for t in range(plan.shape[0]):
-        s, reward, terminated = env_step(s, env_action(plan[t], params), env_trig(s, params), params)
+        s, reward, terminated, _, _ = advance(s, np.int64(0), PlanActor(values, t), params, Libm())
         total += reward
         if terminated:
             break
     return total
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def _slack(returns: np.ndarray, known: np.ndarray, scale: float, floor: float, n: int) -> float:
     return 0.0 if known[n] else scale * abs(returns[n]) + floor
 
 
-@jit(inline="always")
+@jit(forceinline=True)
 def _ranked(returns: np.ndarray, known: np.ndarray, scale: float, floor: float, a: int, b: int) -> bool:
     """Whether ``a`` is sure to rank before ``b`` (``a`` before ``b`` in ``returns`` order):
     their intervals do not meet, or both returns are exact."""
@@ -314,17 +281,15 @@ def select_plans(
     returns: np.ndarray,
     top_k: int,
     idx: np.ndarray,
-    exact_params: Any,
-    bounded: bool,
+    params: Any,
+    scale: float,
+    floor: float,
 ) -> None:
     """``idx``: the ``top_k`` best plans, best first, by their exact returns.  ``returns``
-    are exact, or with ``bounded`` within ``(2 H + 16) 2**-52 |return| + H 2**-1000`` of the
-    exact ones (``H = actions.shape[1]``; see ``fastcem.planning._NativeModel``), settled by
-    :func:`certify_elites` under ``exact_params``."""
-    if bounded:
-        horizon = actions.shape[1]
-        certify_elites(state, actions, returns, (2 * horizon + 16) * 2.0**-52, horizon * 2.0**-1000, top_k, idx,
-                       exact_params)
+    are exact (``scale < 0``), or within ``scale |return| + floor`` of the exact ones (the
+    env's ``reward_bound``), settled by :func:`certify_elites`."""
+    if scale >= 0.0:
+        certify_elites(state, actions, returns, scale, floor, top_k, idx, params)
     else:
         select_elites(returns, top_k, idx)
 
@@ -369,8 +334,9 @@ def plan_iterations(
     num_iters: int,
     top_k: int,
     params: Any,
-    exact_params: Any,
-    bounded: bool,
+    mode: Any,
+    scale: float,
+    floor: float,
     std_eps: float,
     std_tol: float,
     num_workers: int,
@@ -379,9 +345,10 @@ def plan_iterations(
     best_seq: np.ndarray,
 ) -> float:
     """``fastcem.CEMPlanner.plan``'s iterations for a native model with white noise and the
-    seed's refit (no smoothing, no kept elites, no decay) in one call: iteration ``i`` draws
-    ``N`` plans from stream ``call | i`` and scores them (:func:`native_returns`, with
-    ``params``), picks the ``top_k`` elites (:func:`select_plans`), refits ``mean`` and
+    reference's refit (no smoothing, no kept elites, no decay) in one call: iteration ``i``
+    draws ``N`` plans from stream ``call | i`` and scores them (:func:`native_returns` in
+    ``mode``), picks the ``top_k`` elites (:func:`select_plans` with the bound ``scale``,
+    ``floor``), refits ``mean`` and
     ``std`` in place (:func:`elite_moments`, std plus ``std_eps``), keeps the best plan in
     ``best_seq`` (left as given if no return beats -inf), and stops early when every std is
     below ``std_tol`` (if positive).  Returns the best return.  The same operations as the
@@ -392,9 +359,9 @@ def plan_iterations(
     new_std = np.empty(size)
     best = -np.inf
     for i in range(num_iters):
-        native_returns(state, mean, std, low, high, call | np.uint64(i), k0, k1, actions.shape[0], params,
+        native_returns(state, mean, std, low, high, call | np.uint64(i), k0, k1, actions.shape[0], params, mode,
                        num_workers, actions, returns)
-        select_plans(state, actions, returns, top_k, idx, exact_params, bounded)
+        select_plans(state, actions, returns, top_k, idx, params, scale, floor)
         elite_moments(actions, idx, new_mean, new_std)
         if returns[idx[0]] > best:
             best = returns[idx[0]]

@@ -229,7 +229,7 @@ def _plan(args: argparse.Namespace) -> int:
     planner = CEMPlanner(env_id, plan_horizon=args.horizon, num_candidates=args.candidates, top_k=args.top_k,
                          num_iters=args.iters, action_bounds=bounds, seed=args.seed,
                          num_threads=_threads(args.num_threads), fast=args.fast)
-    planner.plan(env_info(env_id).module.reset_state(0))  # compile or load before the clock starts
+    planner.plan(env_info(env_id).spec.reset_state(0))  # compile or load before the clock starts
     print(f"{env_id}: CEM planner, horizon {args.horizon}, {args.candidates} candidates, top {args.top_k}, "
           f"{args.iters} iterations, warm start{', fast mode' if args.fast else ''}; gymnasium plays the plant")
 

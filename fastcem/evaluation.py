@@ -15,10 +15,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from envs_native import EnvInfo, env_info
 from envs_native._seeding import check_seed
+from envs_native.modes import Fast, Libm, exact_lanes
 
 from . import _rollout
 from ._checks import as_float_array, as_thetas, check_finite, check_int, check_num_threads, env_params, fast_mode
-from ._parallel import threads
+from ._parallel import num_workers
 
 __all__ = ["Trajectory", "evaluate", "policy_dim", "rollout"]
 
@@ -58,7 +59,7 @@ def _start_states(
                 f"reset_seeds must be a 1-D sequence of {episodes} ints, one per episode "
                 f"(episodes={episodes}); got shape {seeds.shape}"
             )
-        states = [info.module.reset_state(check_seed(s, "reset_seeds")) for s in seeds]
+        states = [info.spec.reset_state(check_seed(s, "reset_seeds")) for s in seeds]
         return np.stack(states)[None]
     if init_states is not None:
         arr = as_float_array(init_states, "init_states")
@@ -75,7 +76,7 @@ def _start_states(
         rng = seed
     else:
         rng = np.random.default_rng(None if seed is None else check_seed(seed))
-    return info.module.sample_states(rng, (num_candidates, episodes))
+    return info.spec.sample_states(rng, (num_candidates, episodes))
 
 
 def evaluate(
@@ -138,15 +139,14 @@ def evaluate(
     episodes = check_int(episodes, "episodes", minimum=1)
     nthreads = check_num_threads(num_threads)
     starts = _start_states(info, arr.shape[0], episodes, seed, reset_seeds, init_states)
-    if fast_mode(fast):
-        params = params._replace(fast=True)
+    mode = Fast() if fast_mode(fast) else exact_lanes()
+    if fast:
         # Far from any state an episode reaches: beyond it the polynomial sin/cos lose bits.
         if (np.abs(starts) > FAST_STATE_LIMIT).any():
             raise ValueError(f"fast=True needs start states within ±{FAST_STATE_LIMIT:g}; use the exact mode")
     out = np.empty(arr.shape[0], dtype=np.float64)
     if arr.shape[0]:
-        with threads(nthreads):
-            _rollout.evaluate_population(arr, starts, params, info.max_episode_steps, numba.get_num_threads(), out)
+        _rollout.evaluate_population(arr, starts, params, mode, info.max_episode_steps, num_workers(nthreads), out)
     return out
 
 
@@ -191,15 +191,14 @@ def rollout(
     arr = as_thetas(theta, policy_dim(env_id), env_id)
     if arr.shape[0] != 1:
         raise ValueError(f"theta must be one parameter vector of length {arr.shape[1]}, got shape {np.shape(theta)}")
-    start = info.module.reset_state(check_seed(reset_seed, "reset_seed"))
+    start = info.spec.reset_state(check_seed(reset_seed, "reset_seed"))
     n = info.max_episode_steps
     states = np.zeros((n + 1, info.state_dim))
     observations = np.zeros((n + 1, info.obs_dim), dtype=np.float32)
     actions = np.zeros(n, dtype=np.int64 if info.discrete else np.float64)
     rewards = np.zeros(n)
-    _, steps, terminated = _rollout.record_episode(
-        arr[0], start, params, n, states, observations, actions, rewards
-    )
+    _, steps, terminated = _rollout.record_episode(arr[0], start, params, Libm(), n, states, observations, actions,
+                                                   rewards)
     return Trajectory(
         states=states[: steps + 1],
         observations=observations[: steps + 1],

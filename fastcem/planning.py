@@ -44,7 +44,8 @@ from numba import njit, prange
 from numba.core.registry import CPUDispatcher
 from numpy.typing import ArrayLike, NDArray
 
-from envs_native import EnvInfo, env_info
+from envs_native import Box, Discrete, EnvInfo, env_info
+from envs_native.modes import Fast, bounded_mode, exact_lanes
 
 from . import _plan_rollout
 from ._checks import as_float_array, check_finite, check_int, check_num_threads, fast_mode
@@ -84,64 +85,51 @@ class _Noise(NamedTuple):
 class _NativeModel:
     """An env id as the model: the exact native dynamics and rewards.
 
-    Pendulum's cost squares with the C library's ``pow``, which is ``x * x`` except near
-    rounding midpoints; checking every square, and redoing the few that need ``pow``, would
-    cost the rollout a third of its time.  So the rollout takes ``x * x``
-    (``bounded_rewards``; the dynamics stay exact), and the elites are chosen from returns
-    known to within ``(2 H + 16) 2**-52 |return| + H 2**-1000`` of the exact ones.  Why: the
-    costs are sums of squares, all >= 0, so a step's cost and the running return are
-    monotone in the squares; a square is off by at most one ULP (glibc's ``pow`` is within
-    one), which with the cost's three roundings moves a step's cost by at most about 8.3
-    ``2**-53`` of itself, and each of the ``H`` additions of a return rounds within
-    ``2**-53`` of the partial sum, about ``(H + 4.2) 2**-52 |return|`` in all; the stated
-    bound is twice that, which also covers the roundings of the comparisons, and the floor
-    covers squares that underflow.  Where two plans come closer than that,
-    :func:`fastcem._plan_rollout.certify_elites` computes their exact returns, so the
-    elites, their order and the best return are those of the exact returns (the tests
-    compare with the checked rollout).  States beyond 2**19 turns (near where the angle
-    wrap needs its slow path) take the checked rollout."""
+    The rollouts run as lanes in the exact lane mode (:mod:`envs_native.modes`), or in the
+    fast mode.  An env may offer a cheaper exact route, its ``reward_bound`` hook
+    (``envs_native.spec.EnvSpec``): rolled out in a bounded mode (``x * x`` squares, the
+    dynamics exact), its returns are within a proven ``scale |R| + floor`` of gymnasium's
+    (Pendulum: :func:`envs_native.pendulum.reward_bound`), and where two plans come closer
+    than that, :func:`fastcem._plan_rollout.certify_elites` computes their exact returns, so
+    the elites, their order and the best return are those of the exact returns (the tests
+    compare with the checked rollout)."""
 
     def __init__(self, info: EnvInfo, fast: bool) -> None:
         self.info = info
-        self.params = info.module.default_params()._replace(fast=fast)
-        self.bounded_params = (self.params._replace(bounded_rewards=True)
-                               if hasattr(self.params, "bounded_rewards") and not fast else None)
+        self.params = info.spec.default_params()
+        self.fast = fast
+        self.mode = Fast() if fast else exact_lanes()
+        self.bounded_mode = None if fast or info.spec.reward_bound is None else bounded_mode()
         self.action_dim = 1
 
     def prepare(self, args: tuple[Any, ...]) -> NDArray[np.float64]:
         state = _one_state(args, self.info.state_dim, f"the state of {self.info.env_id}")
-        if self.params.fast and (np.abs(state) > FAST_STATE_LIMIT).any():
+        if self.fast and (np.abs(state) > FAST_STATE_LIMIT).any():
             raise ValueError(f"fast=True needs states within ±{FAST_STATE_LIMIT:g}; use the exact mode")
         return state
 
-    def _bounded(self, state: NDArray[np.float64], horizon: int) -> bool:
-        """Whether a batch from ``state`` can take the bounded rewards: the angle stays within
-        2**19 turns (it moves at most ``max_speed * dt`` a step; the wrap's fast path reaches
-        2**20)."""
-        if self.bounded_params is None:
-            return False
-        p = self.params
-        return abs(state[0]) + horizon * p.max_speed * p.dt < _BOUNDED_ANGLE
-
-    def rollout_params(self, state: NDArray[np.float64], horizon: int) -> tuple[Any, bool]:
-        """``(params, bounded)``: the params a batch from ``state`` is rolled out with, and
-        whether they are the bounded ones (whose elites :meth:`elites` must certify)."""
-        bounded = self._bounded(state, horizon)
-        return (self.bounded_params if bounded else self.params), bounded
+    def rollout_mode(self, state: NDArray[np.float64], horizon: int) -> tuple[Any, float, float]:
+        """``(mode, scale, floor)``: the mode a batch from ``state`` is rolled out in, and the
+        bound its returns are known to (``scale < 0``: exact)."""
+        if self.bounded_mode is not None:
+            bound = self.info.spec.reward_bound(state, horizon, self.params)
+            if bound is not None:
+                return self.bounded_mode, bound[0], bound[1]
+        return self.mode, -1.0, 0.0
 
     def score(self, state: NDArray[np.float64], actions: NDArray[np.float64], noise: _Noise | None) -> NDArray[np.float64]:
         """The returns of ``actions`` (``(N, H, 1)``), their first plans drawn by ``noise`` in the
-        same parallel kernel that rolls them out; within the bound above of the exact ones
-        when the model takes bounded rewards (:meth:`elites` makes the choice exact)."""
+        same parallel kernel that rolls them out; within the env's bound of the exact ones in a
+        bounded mode (:meth:`elites` makes the choice exact)."""
         if not actions.flags.c_contiguous:  # the kernel writes the plans it draws through a view
             raise ValueError("actions must be C-contiguous")
         out = np.empty(actions.shape[0])
         if noise is None:
             empty = np.empty(actions.shape[1])
             noise = _Noise(0, empty, empty, empty, empty, np.uint64(0), (np.uint64(0), np.uint64(0)), None)
-        params, _ = self.rollout_params(state, actions.shape[1])
+        mode, _, _ = self.rollout_mode(state, actions.shape[1])
         _plan_rollout.native_returns(state, noise.mean, noise.std, noise.low, noise.high, noise.stream, *noise.key,
-                                     noise.num_sampled, params, numba.get_num_threads(),
+                                     noise.num_sampled, self.params, mode, numba.get_num_threads(),
                                      actions.reshape(actions.shape[0], -1), out)
         return out
 
@@ -150,14 +138,10 @@ class _NativeModel:
         """The ``top_k`` best plans by their exact returns, best first (``returns`` from
         :meth:`score`; the elites' returns that decide are made exact in place)."""
         idx = np.empty(top_k, dtype=np.int64)
+        _, scale, floor = self.rollout_mode(state, actions.shape[1])
         _plan_rollout.select_plans(state, actions.reshape(actions.shape[0], -1), returns, top_k, idx, self.params,
-                                   self._bounded(state, actions.shape[1]))
+                                   scale, floor)
         return idx
-
-
-# |theta| below which bounded rewards are used: 2**19 turns, half the reach of Pendulum's
-# angle wrap's fast path.
-_BOUNDED_ANGLE = 2.0**20 * np.pi
 
 
 _COMPILED_ROLLOUTS: dict[tuple[Any, Any], Any] = {}
@@ -533,7 +517,7 @@ class CEMPlanner:
         every iteration."""
         model = self._model
         horizon = self.plan_horizon
-        params, bounded = model.rollout_params(state, horizon)
+        mode, scale, floor = model.rollout_mode(state, horizon)
         actions = np.empty((self.num_candidates, horizon))
         returns = np.empty(self.num_candidates)
         best_seq = mean.copy()  # the Python loop's start, should no return beat -inf
@@ -541,7 +525,7 @@ class CEMPlanner:
         with threads(self.num_threads):
             best = _plan_rollout.plan_iterations(
                 state, mean.reshape(-1), std.reshape(-1), self._low_flat, self._high_flat,
-                self._call_stream(), *self._key, self.num_iters, self.top_k, params, model.params, bounded, STD_EPS,
+                self._call_stream(), *self._key, self.num_iters, self.top_k, model.params, mode, scale, floor, STD_EPS,
                 self.std_tol, numba.get_num_threads(), actions, returns, best_seq.reshape(-1))
         self._mean = mean
         self._calls += 1
@@ -554,6 +538,16 @@ class CEMPlanner:
             return self._kept
         tail = np.broadcast_to(self.init_mean[-1:], (len(self._kept), 1, self.action_dim))
         return np.concatenate([self._kept[:, 1:], tail], axis=1)
+
+
+def env_action(value: float, space: Discrete | Box) -> Any:
+    """The gymnasium action of a plan value, as the native model's rollouts take it
+    (:func:`fastcem._engine.plan_action`): for ``Discrete(n)`` the number of the thresholds
+    ``-1 + 2 j / n`` it exceeds, for a ``Box`` the value as a float64 array (gymnasium does
+    not cast it)."""
+    if isinstance(space, Discrete):
+        return int(sum(value > -1.0 + 2.0 * j / space.n for j in range(1, space.n)))
+    return np.array([value], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -619,12 +613,7 @@ def mpc_run(
                 action = planner.plan(state)
                 plan_seconds += time.perf_counter() - start
                 decisions += 1
-                if info.discrete:
-                    env_action: Any = int(action[0] > 0.0)
-                else:
-                    # float64, as the native model's torque: gymnasium does not cast it.
-                    env_action = np.array(action, dtype=np.float64)
-                _, reward, terminated, truncated, _ = env.step(env_action)
+                _, reward, terminated, truncated, _ = env.step(env_action(float(action[0]), info.spec.action))
                 total += float(reward)
                 if terminated or truncated:
                     break

@@ -78,7 +78,7 @@ def _heapsort(rewards: np.ndarray, idx: np.ndarray, lo: int, hi: int) -> None:
         _sift_down(rewards, idx, lo, root, hi)
     for end in range(hi, lo, -1):
         _swap(idx, lo, end)
-        _sift_down(rewards, idx, lo, 0, end - 1)
+        _sift_down(rewards, idx, lo, np.int64(0), end - 1)
 
 
 @jit
@@ -127,7 +127,7 @@ def select_elites(rewards: np.ndarray, k: int, out: np.ndarray) -> None:
     if k < n:
         # Introselect: narrow [lo, hi] around the boundary between the k-th and (k+1)-th
         # best, allowing 2*log2(n) partitions before giving up on the pivots.
-        lo = 0
+        lo = np.int64(0)  # not the literal 0: numba would compile each helper for it too
         hi = n - 1
         depth = 0
         m = n
@@ -151,9 +151,9 @@ def select_elites(rewards: np.ndarray, k: int, out: np.ndarray) -> None:
                 lo = p + 1
     # idx[:k] now holds the k best in some order.
     if k <= _SMALL:
-        _insertion_sort(rewards, idx, 0, k - 1)
+        _insertion_sort(rewards, idx, np.int64(0), k - 1)
     else:
-        _heapsort(rewards, idx, 0, k - 1)
+        _heapsort(rewards, idx, np.int64(0), k - 1)
     for i in range(k):
         out[i] = idx[i]
 

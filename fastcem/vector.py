@@ -25,59 +25,81 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from numba import prange
 from numpy.typing import NDArray
 
-from envs_native import env_info
+from envs_native import Discrete, env_info
 from envs_native._jit import jit
 from envs_native._seeding import check_seed, generator_for_reset_seed
+from envs_native.modes import Libm, exact_lanes
 
 from ._checks import check_int, check_num_threads
+from ._engine import GivenActor, env_observation, state_of, step_lanes, store
 from ._parallel import threads
-from ._rollout import _store, env_observe, env_step, env_trig, state_of
 
 __all__ = ["NativeVectorEnv", "make_vec"]
 
 # Reset states drawn at once per sub-env.
 RESET_BATCH = 16
+# Sub-envs stepped side by side by one thread.
+LANES = 16
 
 
 @jit
-def _step_one(states: np.ndarray, actions: np.ndarray, i: int, params: Any,
-              rewards: np.ndarray, terminated: np.ndarray) -> None:
-    state = state_of(states.T, i, params)
-    state, reward, term = env_step(state, actions[i], env_trig(state, params), params)
-    _store(states.T, i, state)
-    rewards[i] = reward
-    terminated[i] = term
-
-
-@jit
-def _observe_one(states: np.ndarray, i: int, params: Any, observations: np.ndarray) -> None:
-    # A function of its own: one call site per inlined env function (numba's IR checks).
-    state = state_of(states.T, i, params)
-    _store(observations.T, i, env_observe(state, env_trig(state, params), params))
-
-
-@jit(parallel=True)
-def vector_step(states: np.ndarray, actions: np.ndarray, resetting: np.ndarray, params: Any, max_steps: int,
-                elapsed: np.ndarray, observations: np.ndarray, rewards: np.ndarray, terminated: np.ndarray,
-                truncated: np.ndarray) -> None:
-    """One ``SyncVectorEnv`` step of every sub-env: the ones ``resetting`` (already given
-    their reset state) report reward 0 and no flags, the others step, count towards the
-    TimeLimit and truncate at it; then every sub-env is observed."""
-    for i in prange(states.shape[0]):
-        if resetting[i]:
+def _step_block(states: np.ndarray, actions: np.ndarray, resetting: np.ndarray, params: Any, mode: Any,
+                max_steps: int, elapsed: np.ndarray, observations: np.ndarray, rewards: np.ndarray,
+                terminated: np.ndarray, truncated: np.ndarray, first: int) -> None:
+    """Sub-envs ``first .. first + LANES - 1`` (those that exist): step the ones not
+    ``resetting`` as lanes (:func:`fastcem._engine.step_lanes`), then observe every one."""
+    num = min(LANES, states.shape[0] - first)
+    lanes = np.zeros((states.shape[1], LANES))
+    prev = np.zeros_like(lanes)
+    block_actions = np.zeros(LANES, dtype=actions.dtype)
+    lane_rewards = np.zeros(LANES)
+    lane_terminated = np.zeros(LANES, dtype=np.bool_)
+    redo = np.zeros(LANES, dtype=np.bool_)
+    live = np.zeros(LANES, dtype=np.bool_)
+    for k in range(num):
+        i = first + k
+        for d in range(states.shape[1]):
+            lanes[d, k] = states[i, d]
+        block_actions[k] = actions[i]
+        live[k] = not resetting[i]
+    step_lanes(lanes, GivenActor(block_actions, np.int64(0)), params, mode, LANES, live, lane_rewards, lane_terminated, prev,
+               redo)
+    for k in range(num):
+        i = first + k
+        if resetting[i]:  # already given its reset state: reward 0, no flags
             rewards[i] = 0.0
             terminated[i] = False
             truncated[i] = False
             elapsed[i] = 0
         else:
-            _step_one(states, actions, i, params, rewards, terminated)
+            for d in range(states.shape[1]):
+                states[i, d] = lanes[d, k]
+            rewards[i] = lane_rewards[k]
+            terminated[i] = lane_terminated[k]
             elapsed[i] += 1
             truncated[i] = elapsed[i] >= max_steps
-        _observe_one(states, i, params, observations)
+        state = state_of(states.T, i, params)
+        obs, ok = env_observation(state, params, mode)
+        if not ok:
+            obs = env_observation(state, params, Libm())[0]
+        store(observations.T, i, obs)
+
+
+@jit(parallel=True)
+def vector_step(states: np.ndarray, actions: np.ndarray, resetting: np.ndarray, params: Any, mode: Any,
+                max_steps: int, elapsed: np.ndarray, observations: np.ndarray, rewards: np.ndarray,
+                terminated: np.ndarray, truncated: np.ndarray) -> None:
+    """One ``SyncVectorEnv`` step of every sub-env: the ones ``resetting`` (already given
+    their reset state) report reward 0 and no flags, the others step, count towards the
+    TimeLimit and truncate at it; then every sub-env is observed.  Blocks of ``LANES``
+    sub-envs are stepped in parallel."""
+    for b in prange((states.shape[0] + LANES - 1) // LANES):
+        _step_block(states, actions, resetting, params, mode, max_steps, elapsed, observations, rewards, terminated,
+                    truncated, b * LANES)
 
 
 class NativeVectorEnv(VectorEnv):  # type: ignore[misc]
-    """``num_envs`` copies of a native env (CartPole-v0/v1, Pendulum-v1) as one ``VectorEnv``."""
+    """``num_envs`` copies of a native env as one ``VectorEnv``."""
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
 
@@ -86,9 +108,8 @@ class NativeVectorEnv(VectorEnv):  # type: ignore[misc]
         self.num_envs = check_int(num_envs, "num_envs", minimum=1)
         self.num_threads = check_num_threads(num_threads)
         self.render_mode = None
-        self.params = self.info.module.default_params()
-        # Pendulum fed float32 torques computes with them in float32, as gymnasium does.
-        self._params32 = self.params._replace(float32_actions=True) if not self.info.discrete else self.params
+        self.params = self.info.spec.default_params()
+        self._mode = exact_lanes()
         single = gymnasium.make(self.info.env_id)
         self.single_observation_space = single.observation_space
         self.single_action_space = single.action_space
@@ -111,7 +132,7 @@ class NativeVectorEnv(VectorEnv):  # type: ignore[misc]
         gives the same numbers as many calls, and saves a Python call per reset."""
         empty = which[self._cursor[which] == RESET_BATCH]
         for i in empty:
-            self._reset_buffer[i] = self.info.module.sample_states(self._rngs[i], RESET_BATCH)
+            self._reset_buffer[i] = self.info.spec.sample_states(self._rngs[i], RESET_BATCH)
         self._cursor[empty] = 0
         self._states[which] = self._reset_buffer[which, self._cursor[which]]
         self._cursor[which] += 1
@@ -139,19 +160,22 @@ class NativeVectorEnv(VectorEnv):  # type: ignore[misc]
         return self._observations.copy(), {}
 
     def _actions(self, actions: Any) -> NDArray[Any]:
+        """The batch of actions as the kernel takes it, checked against the action space."""
         arr = np.asarray(actions)
         n = self.num_envs
-        if self.info.discrete:
-            if arr.shape != (n,) or arr.dtype.kind not in "iu" or ((arr != 0) & (arr != 1)).any():
-                raise ValueError(f"actions must be {n} ints in {{0, 1}}, shape ({n},); got shape {arr.shape}, "
+        space = self.info.spec.action
+        if isinstance(space, Discrete):
+            if arr.shape != (n,) or arr.dtype.kind not in "iu" or ((arr < 0) | (arr >= space.n)).any():
+                values = ", ".join(map(str, range(space.n))) if space.n <= 4 else f"0, ..., {space.n - 1}"
+                raise ValueError(f"actions must be {n} ints in {{{values}}}, shape ({n},); got shape {arr.shape}, "
                                  f"dtype {arr.dtype}")
             return np.ascontiguousarray(arr, dtype=np.int64)
         if arr.shape != (n, 1) or arr.dtype.kind not in "iuf" or arr.dtype == np.float16:
-            raise ValueError(f"actions must be {n} torques, shape ({n}, 1), ints, float32 or float64; "
+            raise ValueError(f"actions must be {n} {space.name}, shape ({n}, 1), ints, float32 or float64; "
                              f"got shape {arr.shape}, dtype {arr.dtype}")
-        # float32 torques are exact in float64; the float32 arithmetic gymnasium then does
-        # with them is the params' float32_actions mode.
-        return np.ascontiguousarray(arr[:, 0], dtype=np.float64)
+        # float32 actions stay float32: gymnasium computes with them in float32 where NumPy 2's
+        # rules say so, and so does the env's kernel (envs_native.modes.weak).
+        return np.ascontiguousarray(arr[:, 0], dtype=np.float32 if arr.dtype == np.float32 else np.float64)
 
     def step(self, actions: Any) -> tuple[NDArray[np.float32], NDArray[np.float64], NDArray[np.bool_],
                                           NDArray[np.bool_], dict[str, Any]]:
@@ -161,16 +185,13 @@ class NativeVectorEnv(VectorEnv):  # type: ignore[misc]
         acts = self._actions(actions)
         resetting = self._terminated | self._truncated  # next-step autoreset
         self._reset_envs(np.flatnonzero(resetting))
-        float32 = not self.info.discrete and np.asarray(actions).dtype == np.float32
-        self._run(acts, resetting, self._params32 if float32 else self.params)
+        self._run(acts, resetting)
         return (self._observations.copy(), self._rewards.copy(), self._terminated.copy(), self._truncated.copy(), {})
 
-    def _run(self, actions: NDArray[Any], resetting: NDArray[np.bool_], params: Any = None) -> None:
+    def _run(self, actions: NDArray[Any], resetting: NDArray[np.bool_]) -> None:
         with threads(self.num_threads):
-            vector_step(self._states, actions, resetting, self.params if params is None else params,
-                        self.info.max_episode_steps,
-                        self._elapsed,
-                        self._observations, self._rewards, self._terminated, self._truncated)
+            vector_step(self._states, actions, resetting, self.params, self._mode, self.info.max_episode_steps,
+                        self._elapsed, self._observations, self._rewards, self._terminated, self._truncated)
 
     def close_extras(self, **kwargs: Any) -> None:
         return None

@@ -11,6 +11,7 @@ import pytest
 from naive import balancing_cartpole_thetas, gym_episode, numpy_episode, ordered_affine
 
 import fastcem
+from envs_native.modes import exact_lanes
 from envs_native import cartpole, max_episode_steps
 from fastcem import _rollout
 
@@ -86,11 +87,11 @@ def test_same_bits_for_any_thread_and_worker_count(env_id, rng):
     assert one.tobytes() == two.tobytes()
     # Which worker and lane plays an episode does not enter the arithmetic either.
     info = __import__("envs_native").env_info(env_id)
-    starts = info.module.sample_states(np.random.default_rng(11), (1000, 2))
-    params = info.module.default_params()
+    starts = info.spec.sample_states(np.random.default_rng(11), (1000, 2))
+    params = info.spec.default_params()
     for workers in (1, 3, 7):
         out = np.empty(1000)
-        _rollout.evaluate_population(thetas, starts, params, info.max_episode_steps, workers, out)
+        _rollout.evaluate_population(thetas, starts, params, exact_lanes(), info.max_episode_steps, workers, out)
         assert out.tobytes() == one.tobytes()
 
 

@@ -16,6 +16,7 @@ from numba import njit
 
 from envs_native import cartpole, pendulum
 from envs_native._glibc_trig import glibc_cos, glibc_sin, matches_libm
+from envs_native.modes import CertifiedLanes, GlibcLanes
 from envs_native._sincos import SMALL_LIMIT, exact_sincos, exact_sincos_small, sincos_dd
 
 
@@ -188,7 +189,7 @@ def test_the_port_and_the_certified_lanes_give_the_same_rollouts(env, rng):
     thetas = rng.normal(0.0, 1.0, (300, policy_dim(env_id)))
     init_states = env.sample_states(rng, (1, 2))
     out = {}
-    for glibc in (True, False):
+    for glibc, mode in ((True, GlibcLanes()), (False, CertifiedLanes())):
         out[glibc] = np.empty(300)
-        evaluate_population(thetas, init_states, env.default_params()._replace(glibc_trig=glibc), 200, 2, out[glibc])
+        evaluate_population(thetas, init_states, env.default_params(), mode, 200, 2, out[glibc])
     assert out[True].tobytes() == out[False].tobytes()

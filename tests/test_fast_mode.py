@@ -11,6 +11,7 @@ from naive import balancing_cartpole_thetas
 from numba import njit
 
 import fastcem
+from envs_native.modes import Fast, Libm
 from envs_native._fastmath import FAST_TRIG_LIMIT, fast_sincos
 from fastcem import _rollout
 
@@ -58,14 +59,14 @@ def test_cartpole_fast_mode_episode_lengths(rng):
 
 def _trajectory(theta, env_id, seed, fast):
     info = __import__("envs_native").env_info(env_id)
-    params = info.module.default_params()._replace(fast=fast)
+    params = info.spec.default_params()
     n = info.max_episode_steps
     states = np.zeros((n + 1, info.state_dim))
     observations = np.zeros((n + 1, info.obs_dim), dtype=np.float32)
     actions = np.zeros(n, dtype=np.int64 if info.discrete else np.float64)
     rewards = np.zeros(n)
-    _, steps, _ = _rollout.record_episode(theta, info.module.reset_state(seed), params, n, states, observations,
-                                          actions, rewards)
+    _, steps, _ = _rollout.record_episode(theta, info.spec.reset_state(seed), params, Fast() if fast else Libm(), n,
+                                          states, observations, actions, rewards)
     return states[: steps + 1], actions[:steps]
 
 
@@ -97,11 +98,11 @@ def test_fast_mode_is_deterministic_for_any_thread_and_worker_count(env_id, rng)
     two = fastcem.evaluate(thetas, env_id, episodes=2, seed=5, num_threads=2, fast=True)
     assert one.tobytes() == two.tobytes()
     info = __import__("envs_native").env_info(env_id)
-    starts = info.module.sample_states(np.random.default_rng(5), (1000, 2))
-    params = info.module.default_params()._replace(fast=True)
+    starts = info.spec.sample_states(np.random.default_rng(5), (1000, 2))
+    params = info.spec.default_params()
     for workers in (3, 7):
         out = np.empty(1000)
-        _rollout.evaluate_population(thetas, starts, params, info.max_episode_steps, workers, out)
+        _rollout.evaluate_population(thetas, starts, params, Fast(), info.max_episode_steps, workers, out)
         assert out.tobytes() == one.tobytes()
 
 

@@ -118,7 +118,7 @@ def test_default_is_the_seeds_refit():
 def test_native_model_returns_are_gymnasium_rollouts(env_id, bounds, rng):
     info = __import__("envs_native").env_info(env_id)
     planner = fastcem.CEMPlanner(env_id, plan_horizon=40, num_candidates=50, top_k=5, action_bounds=bounds, seed=1)
-    state = info.module.reset_state(7)
+    state = info.spec.reset_state(7)
     actions = rng.uniform(*bounds, size=(50, 40, 1))
     bounded = planner._model.score(state, actions, None)
     native = _checked_scores(planner, state, actions)
@@ -142,11 +142,11 @@ def test_native_model_returns_are_gymnasium_rollouts(env_id, bounds, rng):
 def _checked_scores(planner, state, actions):
     """The native model's returns with every square checked (no bound): gymnasium's own."""
     model = planner._model
-    bounded_params, model.bounded_params = model.bounded_params, None
+    bounded_mode, model.bounded_mode = model.bounded_mode, None
     try:
         return model.score(state, actions, None)
     finally:
-        model.bounded_params = bounded_params
+        model.bounded_mode = bounded_mode
 
 
 def test_elites_from_bounded_returns_are_the_exact_elites(rng):
@@ -227,7 +227,7 @@ def test_bounded_planning_plans_exactly_as_checked_planning(rng):
         planner = fastcem.CEMPlanner("Pendulum-v1", plan_horizon=30, num_candidates=300, top_k=30,
                                      action_bounds=(-2.0, 2.0), seed=4)
         if not bounded:
-            planner._model.bounded_params = None
+            planner._model.bounded_mode = None
         plans.append([(planner.plan(s).tobytes(), planner.last_return) for s in states])
     assert plans[0] == plans[1]
 
@@ -240,7 +240,7 @@ def test_bounded_planning_plans_exactly_as_checked_planning(rng):
 ])
 def test_the_compiled_loop_plans_as_the_python_loop(env_id, kwargs, rng):
     info = __import__("envs_native").env_info(env_id)
-    states = [info.module.reset_state(s) for s in range(3)] + [rng.uniform(-0.2, 0.2, info.state_dim)]
+    states = [info.spec.reset_state(s) for s in range(3)] + [rng.uniform(-0.2, 0.2, info.state_dim)]
     if env_id == "Pendulum-v1":
         states.append(np.array([0.3, 1e160]))  # every return -inf: nothing beats the start
     runs = []

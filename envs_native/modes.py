@@ -1,0 +1,273 @@
+"""The math an env's kernels use, and the modes that fix how it is computed.
+
+An env writes its step and observation once, taking every operation whose bits depend on
+how it is computed from here: ``sin(m, x)``, ``cos(m, x)``, ``square(m, x)`` (numpy's
+scalar ``x ** 2``, the C library's ``pow``) and ``remainder(m, a, b)`` (numpy's float
+``%``).  Each returns ``(value, ok)``.  ``m`` is a *mode*, an instance of one of the classes
+below; its type is known when numba compiles, so a kernel holds the code of its own mode
+and nothing of the others:
+
+* :class:`Libm` -- what gymnasium computes, one value at a time: the C library's ``sin``,
+  ``cos`` and ``pow`` (called where a cheap check cannot prove ``x * x`` is its answer),
+  numpy's ``%``.  ``ok`` is always True.  The reference every other exact mode is redone on.
+* :class:`GlibcLanes` -- the same bits as vector code, for lanes stepped side by side: glibc's
+  own ``sin``/``cos`` operations (:mod:`envs_native._glibc_trig`, where the C library is that
+  code: :func:`envs_native._glibc_trig.matches_libm`), ``x * x`` where it is provably
+  ``pow``'s answer, the remainder by one fused multiply-add.  No call, no branch; ``ok`` is
+  False where the value is not certainly gymnasium's, and the engine redoes that lane's
+  step in :class:`Libm`.
+* :class:`CertifiedLanes` -- as :class:`GlibcLanes` where the C library is not glibc's FMA
+  build: ``sin``/``cos`` as double-doubles, certified against glibc's error bound
+  (:mod:`envs_native._sincos`).
+* :class:`GlibcBounded`, :class:`CertifiedBounded` -- the lanes with ``square`` as ``x * x``
+  always (``ok`` True): each square within one ULP of ``pow``'s.  For an env whose
+  planner hook proves what that does to a return (``EnvSpec.reward_bound``).
+* :class:`Fast` -- fastcem's opt-in fast mode: polynomial ``sin``/``cos``
+  (:mod:`envs_native._fastmath`, within 2 ULP), ``x * x``, no checks (``ok`` always True).
+  Not bit-identical to gymnasium.
+
+A mode whose ``ok`` is always True says so as a constant (:data:`CERTAIN`), and the engine's
+redo path compiles away.  Also here: :func:`clip` (``np.clip``'s rule, NaN passing through)
+and :func:`weak` (a Python float meeting a float32 under NumPy 2's promotion rules).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+from numba import types
+from numba.extending import overload
+
+from ._fastmath import fast_sincos
+from ._glibc_trig import glibc_cos, glibc_sin, matches_libm
+from ._jit import JIT_OPTIONS, jit
+from ._libm import fma, libm_powf2, pow2, square_fast
+from ._sincos import exact_sincos
+
+__all__ = [
+    "CERTAIN", "MODES", "CertifiedBounded", "CertifiedLanes", "Fast", "GlibcBounded", "GlibcLanes", "Libm",
+    "bounded_mode", "clip", "cos", "exact_lanes", "remainder", "sin", "square", "weak",
+]
+
+
+class Libm(NamedTuple):
+    """The C library, one value at a time: gymnasium's own arithmetic (``ok`` always True)."""
+
+    TRIG = "libm"
+    SQUARE = "pow"
+    REMAINDER = "exact"
+
+
+class GlibcLanes(NamedTuple):
+    """Exact lanes where the C library is glibc's FMA build of ``s_sin.c``."""
+
+    TRIG = "glibc"
+    SQUARE = "checked"
+    REMAINDER = "checked"
+
+
+class CertifiedLanes(NamedTuple):
+    """Exact lanes elsewhere: ``sin``/``cos`` certified against glibc's error bound."""
+
+    TRIG = "certified"
+    SQUARE = "checked"
+    REMAINDER = "checked"
+
+
+class GlibcBounded(NamedTuple):
+    """:class:`GlibcLanes` with ``x * x`` squares (within one ULP of ``pow``'s)."""
+
+    TRIG = "glibc"
+    SQUARE = "product"
+    REMAINDER = "checked"
+
+
+class CertifiedBounded(NamedTuple):
+    """:class:`CertifiedLanes` with ``x * x`` squares (within one ULP of ``pow``'s)."""
+
+    TRIG = "certified"
+    SQUARE = "product"
+    REMAINDER = "checked"
+
+
+class Fast(NamedTuple):
+    """The opt-in fast mode: polynomials and products, no checks; not bit-identical."""
+
+    TRIG = "fast"
+    SQUARE = "product"
+    REMAINDER = "fast"
+
+
+MODES = (Libm, GlibcLanes, CertifiedLanes, GlibcBounded, CertifiedBounded, Fast)
+#: Modes whose every value is final (``ok`` is the constant True).
+CERTAIN = (Libm, Fast)
+
+
+def exact_lanes() -> GlibcLanes | CertifiedLanes:
+    """The exact lane mode for this process's C library (checked once per process)."""
+    return GlibcLanes() if matches_libm() else CertifiedLanes()
+
+
+def bounded_mode() -> GlibcBounded | CertifiedBounded:
+    """:func:`exact_lanes` with ``x * x`` squares."""
+    return GlibcBounded() if matches_libm() else CertifiedBounded()
+
+
+def _mode(m: types.Type) -> Any:
+    cls = getattr(m, "instance_class", None)
+    return cls if cls in MODES else None
+
+
+# Overload bodies are compiled into their callers, which carry the cache; numba compares the
+# parameters of a typing function and its implementation, so neither is annotated.
+_INLINE = {**{k: v for k, v in JIT_OPTIONS.items() if k != "cache"}, "forceinline": True}
+
+
+def sin(m: Any, x: float) -> tuple[float, bool]:  # pragma: no cover - compiled only
+    """``(sin x, ok)`` in mode ``m``: where ``ok``, the C library's ``sin x``."""
+    raise NotImplementedError
+
+
+def cos(m: Any, x: float) -> tuple[float, bool]:  # pragma: no cover - compiled only
+    """``(cos x, ok)`` in mode ``m``: where ``ok``, the C library's ``cos x``."""
+    raise NotImplementedError
+
+
+def square(m: Any, x: float) -> tuple[float, bool]:  # pragma: no cover - compiled only
+    """``(x ** 2, ok)`` as numpy computes it for a scalar: float64 ``pow(x, 2.0)``, float32
+    ``powf(x, 2.0f)`` (neither always ``x * x``)."""
+    raise NotImplementedError
+
+
+def remainder(m: Any, a: float, b: float) -> tuple[float, bool]:  # pragma: no cover - compiled only
+    """``(a % b, ok)`` with numpy's float remainder (the sign of the divisor; ``b > 0``)."""
+    raise NotImplementedError
+
+
+@overload(sin, jit_options=_INLINE)
+def _ol_sin(m, x):  # noqa: ANN001, ANN202
+    mode = _mode(m)
+    if mode is None:
+        return None
+    if mode.TRIG == "libm":
+        return lambda m, x: (math.sin(x), True)
+    if mode.TRIG == "glibc":
+        return lambda m, x: glibc_sin(x)
+    if mode.TRIG == "certified":
+
+        def certified_sin(m, x):  # noqa: ANN001, ANN202
+            _, s, ok = exact_sincos(x)
+            return s, ok
+
+        return certified_sin
+    return lambda m, x: (fast_sincos(x)[1], True)
+
+
+@overload(cos, jit_options=_INLINE)
+def _ol_cos(m, x):  # noqa: ANN001, ANN202
+    mode = _mode(m)
+    if mode is None:
+        return None
+    if mode.TRIG == "libm":
+        return lambda m, x: (math.cos(x), True)
+    if mode.TRIG == "glibc":
+        return lambda m, x: glibc_cos(x)
+    if mode.TRIG == "certified":
+
+        def certified_cos(m, x):  # noqa: ANN001, ANN202
+            c, _, ok = exact_sincos(x)
+            return c, ok
+
+        return certified_cos
+    return lambda m, x: (fast_sincos(x)[0], True)
+
+
+@overload(square, jit_options=_INLINE)
+def _ol_square(m, x):  # noqa: ANN001, ANN202
+    mode = _mode(m)
+    if mode is None:
+        return None
+    if x == types.float32:
+        if mode.SQUARE == "product":
+            return lambda m, x: (x * x, True)
+        # The C library's powf, called: float32 squares come from a VectorEnv fed float32
+        # actions, never from the lanes' hot loop.
+        return lambda m, x: (libm_powf2(x), True)
+    if mode.SQUARE == "pow":
+        return lambda m, x: (pow2(x), True)
+    if mode.SQUARE == "checked":
+        return lambda m, x: square_fast(x)
+    return lambda m, x: (x * x, True)
+
+
+# remainder_fast handles |a| below this many multiples of b: there the quotient is exact in
+# a double, and its rounded value is at most one off.
+_MAX_QUOTIENT = 2.0**20
+
+
+@jit(forceinline=True)
+def remainder_fast(a: float, b: float) -> tuple[float, bool]:
+    """``(a % b, ok)`` (numpy's float remainder) without a call or a branch, for ``b > 0`` and
+    ``|a| < 2**20 b``; ``ok`` is False elsewhere (and for NaN).
+
+    numpy's remainder is ``m = fmod(a, b)``, then ``m + b`` if ``m`` and ``b`` differ in sign,
+    or ``+0.0`` if ``m`` is zero.  ``fmod(a, b)`` is exactly representable, so with the right
+    integer quotient ``n`` one fused multiply-add ``|a| - n b`` gives it exactly;
+    ``floor(|a| / b)`` is that quotient or one off (when the division rounds across an
+    integer), which shows as a result outside ``[0, b)`` and is corrected.
+    """
+    mag = abs(a)
+    n = np.floor(mag / b)
+    r = fma(-n, b, mag)
+    r = fma(-(n - 1.0), b, mag) if r < 0.0 else r
+    r = fma(-(n + 1.0), b, mag) if r >= b else r
+    fm = -r if a < 0.0 else r  # fmod takes the sign of the dividend
+    # Two-way selects, one after the other: LLVM turns a nested conditional (a three-way
+    # join) into branches, and a loop with branches does not vectorize.
+    value = fm if fm > 0.0 else 0.0
+    value = fm + b if fm < 0.0 else value
+    return value, (mag < _MAX_QUOTIENT * b) & (b > 0.0)
+
+
+@jit
+def remainder_exact(a: float, b: float) -> float:
+    """numpy's ``a % b`` for floats: :func:`remainder_fast` where it applies, else numba's
+    ``%`` (the same algorithm as numpy's: ``fmod``, then the correction)."""
+    value, ok = remainder_fast(a, b)
+    return value if ok else a % b
+
+
+@overload(remainder, jit_options=_INLINE)
+def _ol_remainder(m, a, b):  # noqa: ANN001, ANN202
+    mode = _mode(m)
+    if mode is None:
+        return None
+    if mode.REMAINDER == "exact":
+        return lambda m, a, b: (remainder_exact(a, b), True)
+    if mode.REMAINDER == "checked":
+        return lambda m, a, b: remainder_fast(a, b)
+    return lambda m, a, b: (remainder_fast(a, b)[0], True)
+
+
+@jit(forceinline=True)
+def clip(v: Any, low: Any, high: Any) -> Any:
+    """``np.clip``'s rule for one value (``low <= high``): NaN passes through (both
+    comparisons are false).  Two-way selects one after the other (see :func:`remainder_fast`)."""
+    v = low if v < low else v
+    return high if v > high else v
+
+
+def weak(value: float, like: Any) -> Any:  # pragma: no cover - compiled only
+    """The Python float ``value`` as NumPy 2 uses it beside ``like`` (NEP 50's weak scalar):
+    a float32 beside a float32, else a float64.  ``weak(0.001, u) * u`` is gymnasium's
+    ``0.001 * u`` whatever ``u``'s dtype."""
+    raise NotImplementedError
+
+
+@overload(weak, jit_options=_INLINE)
+def _ol_weak(value, like):  # noqa: ANN001, ANN202
+    if like == types.float32:
+        return lambda value, like: np.float32(value)
+    return lambda value, like: np.float64(value)

@@ -1,0 +1,203 @@
+"""How an env describes itself to the engine, and the registry of env ids.
+
+An env is one module: its constants (a ``Params`` NamedTuple and ``default_params``), its
+reset distribution, and two kernels written once in gymnasium's order of operations, with
+the math of :mod:`envs_native.modes`::
+
+    @env_kernel
+    def dynamics(state, action, params, m):   # -> (next_state, reward, terminated, ok)
+    @env_kernel
+    def observation(state, params, m):        # -> (obs, ok)
+
+``state`` and ``next_state`` are tuples of floats, ``obs`` a tuple of float32, ``m`` the
+mode, ``ok`` whether every value is certainly gymnasium's (``modes`` says when it is not).
+The module ends with an :class:`EnvSpec` passed to :func:`register`; from then on its ids
+work wherever an env id does.  The engine (``fastcem``) finds an env's kernels from the
+type of its params, so a kernel is compiled for one env, one mode and one policy at a time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._jit import jit
+from ._seeding import generator_for_reset_seed
+
+__all__ = ["Box", "Discrete", "EnvInfo", "EnvSpec", "env_info", "env_kernel", "register", "registered_ids",
+           "spec_of_params"]
+
+
+def env_kernel(fn: Callable[..., Any]) -> Any:
+    """The decorator of an env's ``dynamics`` and ``observation``: the project's numba options,
+    cached, and always inlined by LLVM into the engine's loops (a call in a loop over lanes
+    stops it from becoming vector code)."""
+    return jit(fn, forceinline=True)
+
+
+@dataclass(frozen=True)
+class Discrete:
+    """``gymnasium.spaces.Discrete(n)``: actions ``0 .. n - 1`` (ints)."""
+
+    n: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.n, int) or self.n < 1:
+            raise ValueError(f"Discrete needs n >= 1, got {self.n!r}")
+
+
+@dataclass(frozen=True)
+class Box:
+    """``gymnasium.spaces.Box(low, high, shape)`` of actions (floats); the policies clip to
+    ``[low, high]``.  fastcem's kernels take one-dimensional boxes of one value."""
+
+    low: float
+    high: float
+    shape: tuple[int, ...] = (1,)
+    #: What the values are, for messages ("torques").
+    name: str = "actions"
+
+    def __post_init__(self) -> None:
+        if self.shape != (1,):
+            raise ValueError(f"Box actions of shape (1,) are supported, got {self.shape}")
+        if not (math.isfinite(self.low) and math.isfinite(self.high) and self.low < self.high):
+            raise ValueError(f"Box needs finite low < high, got {self.low}, {self.high}")
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    """Everything the engine knows of an env.
+
+    Parameters
+    ----------
+    ids : mapping of str to int
+        The env ids and gymnasium's TimeLimit (``max_episode_steps``) of each.
+    params : type
+        The ``Params`` NamedTuple class; the engine finds the env from its type.
+    default_params : callable
+        ``default_params(**env_kwargs) -> Params`` (gymnasium's constructor arguments).
+    dynamics, observation : numba dispatchers
+        The kernels (see the module's docstring), decorated with :func:`env_kernel`.
+    state_dim, obs_dim : int
+        Sizes of the state and observation tuples.
+    action : Discrete or Box
+        The action space.
+    sample_states : callable
+        ``sample_states(rng, shape) -> (*shape, state_dim)`` float64 states from gymnasium's
+        reset distribution; ``reset_state(seed)`` is one of them drawn as
+        ``env.reset(seed=seed)`` draws it.
+    mirrors : str
+        The gymnasium file the module mirrors.
+    lanes : int
+        Episodes a policy-rollout worker steps side by side (a tuning constant: a longer
+        chain of dependent operations per step wants more lanes in flight).
+    reward_bound : callable, optional
+        The planner's hook: ``reward_bound(state, horizon, params)`` returns ``(scale,
+        floor)`` if returns of ``horizon`` steps from ``state`` rolled out in a bounded mode
+        (:class:`envs_native.modes.GlibcBounded`) are within ``scale * |R| + floor`` of the
+        exact ones, else None.
+    """
+
+    ids: Mapping[str, int]
+    params: type
+    default_params: Callable[..., Any]
+    dynamics: Any
+    observation: Any
+    state_dim: int
+    obs_dim: int
+    action: Discrete | Box
+    sample_states: Callable[[np.random.Generator, Any], NDArray[np.float64]]
+    mirrors: str
+    lanes: int = 16
+    reward_bound: Callable[[NDArray[np.float64], int, Any], tuple[float, float] | None] | None = None
+    name: str = field(default="", compare=False)
+
+    @property
+    def discrete(self) -> bool:
+        return isinstance(self.action, Discrete)
+
+    @property
+    def act_dim(self) -> int:
+        """Outputs of a policy: one per action for ``Discrete`` (argmax), one per dimension for ``Box``."""
+        return self.action.n if isinstance(self.action, Discrete) else int(np.prod(self.action.shape))
+
+    def reset_state(self, seed: int) -> NDArray[np.float64]:
+        """Exactly the state of ``env.reset(seed=seed)``."""
+        return self.sample_states(generator_for_reset_seed(seed), ())
+
+
+@dataclass(frozen=True)
+class EnvInfo:
+    """One registered env id: its spec and its TimeLimit."""
+
+    env_id: str
+    spec: EnvSpec
+    max_episode_steps: int
+
+    @property
+    def state_dim(self) -> int:
+        return self.spec.state_dim
+
+    @property
+    def obs_dim(self) -> int:
+        return self.spec.obs_dim
+
+    @property
+    def act_dim(self) -> int:
+        return self.spec.act_dim
+
+    @property
+    def discrete(self) -> bool:
+        return self.spec.discrete
+
+
+_REGISTRY: dict[str, EnvInfo] = {}
+_BY_PARAMS: dict[type, EnvSpec] = {}
+
+
+def register(spec: EnvSpec) -> None:
+    """Make ``spec``'s ids known to fastcem (``evaluate``, ``train``, ``CEMPlanner``,
+    ``make_vec``, ...).  An id registered twice is an error unless it is the same spec."""
+    if not isinstance(spec, EnvSpec):
+        raise TypeError(f"spec must be an EnvSpec, got {type(spec).__name__}")
+    if not spec.ids:
+        raise ValueError("spec.ids must name at least one env id")
+    for env_id, steps in spec.ids.items():
+        if not isinstance(env_id, str) or not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"spec.ids must map env ids (str) to TimeLimits (int >= 1), got {env_id!r}: {steps!r}")
+        old = _REGISTRY.get(env_id)
+        if old is not None and old.spec is not spec:
+            raise ValueError(f"env id {env_id!r} is already registered")
+    known = _BY_PARAMS.get(spec.params)
+    if known is not None and known is not spec:
+        raise ValueError(f"params class {spec.params.__name__} already belongs to another env")
+    if not (isinstance(spec.params, type) and issubclass(spec.params, tuple) and hasattr(spec.params, "_fields")):
+        raise TypeError("spec.params must be a NamedTuple class")
+    _BY_PARAMS[spec.params] = spec
+    for env_id, steps in spec.ids.items():
+        _REGISTRY[env_id] = EnvInfo(env_id, spec, steps)
+
+
+def registered_ids() -> tuple[str, ...]:
+    """Every registered env id, in registration order."""
+    return tuple(_REGISTRY)
+
+
+def env_info(env_id: str) -> EnvInfo:
+    """The :class:`EnvInfo` of ``env_id``; a clear error for anything else."""
+    if not isinstance(env_id, str):
+        raise TypeError(f"env_id must be a str, one of {list(_REGISTRY)}; got {type(env_id).__name__}")
+    try:
+        return _REGISTRY[env_id]
+    except KeyError:
+        raise ValueError(f"unknown env_id {env_id!r}; known env ids: {', '.join(_REGISTRY)}") from None
+
+
+def spec_of_params(cls: type) -> EnvSpec | None:
+    """The spec whose ``Params`` class is ``cls`` (None if none is)."""
+    return _BY_PARAMS.get(cls)

@@ -1,0 +1,314 @@
+"""The engine: one lane stepper for every loop that steps a native env.
+
+It knows no env by name.  A kernel gets the env's params and a mode
+(:mod:`envs_native.modes`); the env is found from the params' type
+(:func:`envs_native.spec.spec_of_params`) when numba types the kernel, and its ``dynamics``
+and ``observation`` are inlined into the loop.  So each kernel is compiled for one env, one
+mode and one actor (where actions come from), and holds nothing of the others.
+
+:func:`step_lanes` steps ``lanes`` episodes side by side, structure-of-arrays (one column
+per lane): observation, action, dynamics, reward and termination as one loop without
+branches or calls, which LLVM turns into vector instructions.  Elementwise IEEE operations
+give the same bits in a vector register as in a scalar one (fast-math stays off), so a lane
+computes what gymnasium computes wherever the mode says ``ok``; a lane whose step is not
+certainly exact is redone in :class:`~envs_native.modes.Libm`, the C library one value at a
+time.  The actor says where actions come from: a linear policy of the observation
+(:class:`PolicyActor`), a plan (:class:`PlanActor`) or given actions (:class:`GivenActor`).
+Policy rollouts, planning rollouts, the vector env and recording all step through it.
+
+Numba notes.  Every piece is a ``forceinline`` function (LLVM's ``alwaysinline``): compiled
+once per signature and inlined by LLVM, so it may be called from any number of places (numba's
+own IR inlining allows one call site per kernel and re-types the callee at each).  Dispatch on
+types uses ``@overload`` whose implementations are compiled into their callers, which carry
+the cache; numba compares the parameters of a typing function and its implementation, so
+neither is annotated.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+from numba import types
+from numba.extending import overload
+
+from envs_native.modes import CERTAIN, Libm, clip
+from envs_native.spec import Box, Discrete, EnvSpec, spec_of_params
+from envs_native._jit import JIT_OPTIONS, jit
+
+INLINE = {**{k: v for k, v in JIT_OPTIONS.items() if k != "cache"}, "forceinline": True}
+
+
+def inline(fn: Any) -> Any:
+    """A cached engine function that LLVM always inlines into its callers."""
+    return jit(fn, forceinline=True)
+
+
+def _spec(params: types.Type) -> EnvSpec | None:
+    return spec_of_params(getattr(params, "instance_class", None))
+
+
+# --- the env, found from its params' type -------------------------------------------------
+
+
+def env_dynamics(state: Any, action: Any, params: Any, mode: Any) -> Any:  # pragma: no cover - compiled only
+    """``(next_state, reward, terminated, ok)`` of the env that ``params`` belongs to."""
+    raise NotImplementedError
+
+
+def env_observation(state: Any, params: Any, mode: Any) -> Any:  # pragma: no cover - compiled only
+    """``(obs, ok)`` of the env that ``params`` belongs to."""
+    raise NotImplementedError
+
+
+def state_of(states: Any, k: Any, params: Any) -> Any:  # pragma: no cover - compiled only
+    """The state tuple held in column ``k`` of a ``(state_dim, lanes)`` array."""
+    raise NotImplementedError
+
+
+def env_lanes(params: Any) -> Any:  # pragma: no cover - compiled only
+    """Episodes a policy-rollout worker steps side by side (the spec's ``lanes``, a constant)."""
+    raise NotImplementedError
+
+
+def policy_action(weights: Any, k: Any, obs: Any, params: Any) -> Any:  # pragma: no cover - compiled only
+    """The action of the linear policy in column ``k`` of ``weights``: the argmax of its
+    outputs for a ``Discrete`` space, its output clipped to the bounds for a ``Box``."""
+    raise NotImplementedError
+
+
+def plan_action(value: Any, params: Any) -> Any:  # pragma: no cover - compiled only
+    """The env action of a plan value: for ``Discrete(n)`` the number of the thresholds
+    ``-1 + 2 j / n`` (``j = 1 .. n - 1``) it exceeds (``Discrete(2)``: 1 where ``value > 0``);
+    for a ``Box`` the value itself (the env clips it)."""
+    raise NotImplementedError
+
+
+@overload(env_dynamics, jit_options=INLINE)
+def _ol_env_dynamics(state, action, params, mode):  # noqa: ANN001, ANN202
+    spec = _spec(params)
+    if spec is None:
+        return None
+    dynamics = spec.dynamics
+    return lambda state, action, params, mode: dynamics(state, action, params, mode)
+
+
+@overload(env_observation, jit_options=INLINE)
+def _ol_env_observation(state, params, mode):  # noqa: ANN001, ANN202
+    spec = _spec(params)
+    if spec is None:
+        return None
+    observation = spec.observation
+    return lambda state, params, mode: observation(state, params, mode)
+
+
+_STATE_READERS: dict[int, Any] = {}
+
+
+def _state_reader(dim: int) -> Any:
+    """``lambda states, k, params: (states[0, k], ..., states[dim - 1, k])``."""
+    if dim not in _STATE_READERS:
+        items = ", ".join(f"states[{i}, k]" for i in range(dim))
+        namespace: dict[str, Any] = {}
+        exec(f"def read(states, k, params):\n    return ({items},)\n", namespace)  # noqa: S102
+        _STATE_READERS[dim] = namespace["read"]
+    return _STATE_READERS[dim]
+
+
+@overload(state_of, jit_options=INLINE)
+def _ol_state_of(states, k, params):  # noqa: ANN001, ANN202
+    spec = _spec(params)
+    if spec is None:
+        return None
+    return _state_reader(spec.state_dim)
+
+
+@overload(env_lanes, jit_options=INLINE)
+def _ol_env_lanes(params):  # noqa: ANN001, ANN202
+    spec = _spec(params)
+    if spec is None:
+        return None
+    lanes = spec.lanes
+    return lambda params: lanes
+
+
+@jit(forceinline=True)
+def affine(weights: np.ndarray, k: int, obs: Any, j: int, act_dim: int) -> float:
+    """``b_j + sum_i obs_i * W_ij`` for ``theta = weights[:, k]``, in float64, ``i`` ascending.
+
+    ``W = theta[:obs_dim * act_dim].reshape(obs_dim, act_dim)`` and ``b = theta[obs_dim *
+    act_dim:]``, the reference's layout.  numpy's ``obs @ W + b`` may round differently
+    (BLAS can fuse multiply-adds and reorder the sum), and a one-bit change can flip an
+    action, so the order is fixed.  The parameters are held parameter-major (one column per
+    lane) so that lanes side by side read consecutive memory, which LLVM vectorizes.
+    """
+    s = obs[0] * weights[j, k]
+    for i in range(1, len(obs)):
+        s += obs[i] * weights[i * act_dim + j, k]
+    return weights[len(obs) * act_dim + j, k] + s
+
+
+@jit(forceinline=True)
+def argmax_action(weights: np.ndarray, k: int, obs: Any, num_actions: int) -> int:
+    """``argmax(y)`` with numpy's rules: the first maximum, or the first NaN if there is one.
+    Written with selects instead of early returns, so that lanes vectorize."""
+    best = 0
+    y_best = 0.0
+    seen_nan = False
+    for j in range(num_actions):
+        y = affine(weights, k, obs, j, num_actions)
+        take = (j == 0) or ((not seen_nan) and ((y != y) or (y > y_best)))
+        best = j if take else best
+        y_best = y if take else y_best
+        seen_nan = seen_nan or (y != y)
+    return best
+
+
+@overload(policy_action, jit_options=INLINE)
+def _ol_policy_action(weights, k, obs, params):  # noqa: ANN001, ANN202
+    spec = _spec(params)
+    if spec is None:
+        return None
+    space = spec.action
+    if isinstance(space, Discrete):
+        n = space.n
+        return lambda weights, k, obs, params: argmax_action(weights, k, obs, n)
+    low, high = float(space.low), float(space.high)
+    # np.clip to the action space's bounds; NaN passes through.
+    return lambda weights, k, obs, params: clip(affine(weights, k, obs, 0, 1), low, high)
+
+
+@overload(plan_action, jit_options=INLINE)
+def _ol_plan_action(value, params):  # noqa: ANN001, ANN202
+    spec = _spec(params)
+    if spec is None:
+        return None
+    space = spec.action
+    if isinstance(space, Discrete):
+        n = space.n
+
+        def discrete(value, params):  # noqa: ANN001, ANN202
+            a = 0
+            for j in range(1, n):
+                a += value > -1.0 + 2.0 * j / n
+            return a
+
+        return discrete
+    assert isinstance(space, Box)
+    return lambda value, params: value
+
+
+# --- actors: where a lane's action comes from ---------------------------------------------
+
+
+class PolicyActor(NamedTuple):
+    """The linear policy in column ``k`` of ``weights`` (``(policy_dim, lanes)``)."""
+
+    weights: np.ndarray
+
+
+class PlanActor(NamedTuple):
+    """Plan value ``values[t, k]`` (``(horizon, lanes)``) at step ``t``."""
+
+    values: np.ndarray
+    t: int
+
+
+class GivenActor(NamedTuple):
+    """``actions[first + k]``: actions given from outside (a vector env's)."""
+
+    actions: np.ndarray
+    first: int
+
+
+def act(actor: Any, k: Any, obs: Any, params: Any) -> Any:  # pragma: no cover - compiled only
+    """Lane ``k``'s action."""
+    raise NotImplementedError
+
+
+def uses_observation(actor: Any) -> Any:  # pragma: no cover - compiled only
+    """Whether the actor reads the observation (a constant: where it does not, the
+    observation's code and its exactness flag are dead and LLVM drops them)."""
+    raise NotImplementedError
+
+
+@overload(act, jit_options=INLINE)
+def _ol_act(actor, k, obs, params):  # noqa: ANN001, ANN202
+    cls = getattr(actor, "instance_class", None)
+    if cls is PolicyActor:
+        return lambda actor, k, obs, params: policy_action(actor.weights, k, obs, params)
+    if cls is PlanActor:
+        return lambda actor, k, obs, params: plan_action(actor.values[actor.t, k], params)
+    if cls is GivenActor:
+        return lambda actor, k, obs, params: actor.actions[actor.first + k]
+    return None
+
+
+@overload(uses_observation, jit_options=INLINE)
+def _ol_uses_observation(actor):  # noqa: ANN001, ANN202
+    uses = getattr(actor, "instance_class", None) is PolicyActor
+    return lambda actor: uses
+
+
+def certain(mode: Any) -> Any:  # pragma: no cover - compiled only
+    """Whether every value of ``mode`` is final (a constant: the redo path compiles away)."""
+    raise NotImplementedError
+
+
+@overload(certain, jit_options=INLINE)
+def _ol_certain(mode):  # noqa: ANN001, ANN202
+    sure = getattr(mode, "instance_class", None) in CERTAIN
+    return lambda mode: sure
+
+
+# --- the stepper ----------------------------------------------------------------------------
+
+
+@inline
+def advance(state: Any, k: int, actor: Any, params: Any, mode: Any) -> Any:
+    """One step of lane ``k`` from ``state``: ``(next_state, reward, terminated, ok, action)``,
+    ``ok`` False where the mode could not certify a value the step depends on."""
+    obs, ok_obs = env_observation(state, params, mode)
+    action = act(actor, k, obs, params)
+    next_state, reward, terminated, ok = env_dynamics(state, action, params, mode)
+    return next_state, reward, terminated, ok & (ok_obs | (not uses_observation(actor))), action
+
+
+@inline
+def store(states: np.ndarray, k: int, values: Any) -> None:
+    """``states[:, k] = values`` (a tuple)."""
+    for i in range(len(values)):
+        states[i, k] = values[i]
+
+
+@inline
+def step_lanes(states: np.ndarray, actor: Any, params: Any, mode: Any, lanes: int, live: np.ndarray,
+               rewards: np.ndarray, terminated: np.ndarray, scratch: np.ndarray, redo: np.ndarray) -> None:
+    """Step the first ``lanes`` lanes of ``states`` (``(state_dim, >= lanes)``, one column a
+    lane; ``lanes`` a constant of the caller, so that LLVM knows the trip count) once, in
+    ``mode``, writing each lane's next state back, its reward and ``terminated``.  Lanes that
+    are not ``live`` step too (they hold zeros or a finished episode) but are never redone;
+    ``scratch`` and ``redo`` are scratch of the same shapes as ``states`` and ``live``.
+
+    The next states go to ``scratch`` first and are copied back after: a loop that reads
+    and writes the same array needs LLVM's runtime overlap checks between its rows, which
+    fail, and the scalar copy of the loop runs instead of the vector one."""
+    any_redo = False
+    for k in range(lanes):
+        next_state, reward, term, ok, _ = advance(state_of(states, k, params), k, actor, params, mode)
+        store(scratch, k, next_state)
+        rewards[k] = reward
+        terminated[k] = term
+        again = (not ok) & live[k]
+        redo[k] = again
+        any_redo |= again
+    if not certain(mode) and any_redo:
+        for k in range(lanes):
+            if redo[k]:
+                next_state, reward, term, _, _ = advance(state_of(states, k, params), k, actor, params, Libm())
+                store(scratch, k, next_state)
+                rewards[k] = reward
+                terminated[k] = term
+    for i in range(states.shape[0]):
+        for k in range(lanes):
+            states[i, k] = scratch[i, k]
