@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import inline, jit
 from ._libm import bits, from_bits
 
 _INV_PIO2 = 6.36619772367581382433e-01
@@ -47,7 +47,7 @@ _C6 = -1.13596475577881948265e-11
 FAST_TRIG_LIMIT = 2.0**19 * np.pi / 2
 
 
-@jit(forceinline=True)
+@inline
 def sincos_kernel(r: float) -> tuple[float, float]:
     """``(cos r, sin r)`` for ``|r| <= pi/4`` (fdlibm's polynomials), within 1 ULP."""
     z = r * r
@@ -58,7 +58,7 @@ def sincos_kernel(r: float) -> tuple[float, float]:
     return c, s
 
 
-@jit(forceinline=True)
+@inline
 def quadrant_turn(c: float, s: float, quadrant: np.int64) -> tuple[float, float]:
     """``(cos, sin)`` of ``x + quadrant * pi/2`` from ``(cos x, sin x)``, with one-level
     selects (nested ones become branches, which do not vectorise)."""
@@ -70,7 +70,7 @@ def quadrant_turn(c: float, s: float, quadrant: np.int64) -> tuple[float, float]
     return cos_x, sin_x
 
 
-@jit(forceinline=True)
+@inline
 def fast_sincos(x: float) -> tuple[float, float]:
     """``(cos x, sin x)`` within 2 ULP for ``|x| < FAST_TRIG_LIMIT``, as vectorisable code."""
     fn = (x * _INV_PIO2 + _TO_INT) - _TO_INT
@@ -94,7 +94,7 @@ _SQRT2_MANTISSA = 0x6A09E667F3BCD  # the mantissa bits of sqrt(2)
 _EXP_ONE = 0x3FF0000000000000
 
 
-@jit(forceinline=True)
+@inline
 def fast_log(x: float) -> float:
     """``log x`` within 1 ULP for normal positive ``x`` (fdlibm's ``e_log.c`` without its
     special cases: zero, negative, subnormal and non-finite ``x`` give garbage), as

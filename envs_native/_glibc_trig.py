@@ -30,7 +30,7 @@ import math
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import inline, jit
 from ._libm import bits, fma
 
 # glibc's __sincostab: rows (sin xi, its tail, cos xi, its tail) for xi = j / 128.
@@ -178,12 +178,12 @@ _SMALL_X = float.fromhex("0x1.b600000000000p-1")  # the double with high word _S
 _MID_X = float.fromhex("0x1.368fd00000000p+1")  # the double with high word _MID
 
 
-@jit(forceinline=True)
+@inline
 def _high_word(x: float) -> np.int64:
     return (bits(x) >> 32) & 0x7FFFFFFF
 
 
-@jit(forceinline=True)
+@inline
 def _reduce(x: float) -> tuple[float, float, np.int64]:
     """``reduce_sincos``: ``x = n pi/2 + b + db``, ``n`` modulo 4."""
     t = fma(x, _HPINV, _TOINT)
@@ -196,7 +196,7 @@ def _reduce(x: float) -> tuple[float, float, np.int64]:
     return b, db + fma(-xn, _PP4, t2 - b), n
 
 
-@jit(forceinline=True)
+@inline
 def _kernel(a: float, da: float, use_cos: bool) -> float:
     """``do_cos(a, da)`` where ``use_cos``, else ``do_sin(a, da)`` (its Taylor polynomial
     below 0.126): both evaluated, one picked, so that lanes vectorize."""
@@ -229,7 +229,7 @@ def _kernel(a: float, da: float, use_cos: bool) -> float:
     return cos_value if use_cos else value
 
 
-@jit(forceinline=True)
+@inline
 def _paths(x: float) -> tuple[np.int64, bool, bool, bool, float, float, np.int64]:
     """s_sin.c's choice by ``|x|``, for every lane: ``(high word of |x|, small, mid, reduced,
     b, db, n)``, ``b + db`` and ``n`` the reduction by pi/2 (used where ``reduced``)."""
@@ -244,7 +244,7 @@ def _paths(x: float) -> tuple[np.int64, bool, bool, bool, float, float, np.int64
     return hw, small, mid, ax >= _MID_X, b, db, n
 
 
-@jit(forceinline=True)
+@inline
 def glibc_sin(x: float) -> tuple[float, bool]:
     """``(sin x, ok)``: glibc's ``sin x`` where ``ok`` (``|x| < 105414336``); no branches or
     calls."""
@@ -260,7 +260,7 @@ def glibc_sin(x: float) -> tuple[float, bool]:
     return (x if hw < _SIN_TINY else r), hw < _REDUCED
 
 
-@jit(forceinline=True)
+@inline
 def glibc_cos(x: float) -> tuple[float, bool]:
     """``(cos x, ok)``: glibc's ``cos x`` where ``ok`` (``|x| < 105414336``); no branches or
     calls."""

@@ -31,7 +31,7 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic
 
-from ._jit import jit
+from ._jit import inline, jit
 
 
 @intrinsic
@@ -115,7 +115,7 @@ _MAX_EXP = 1023 + 64
 _NEAR_MIDPOINT = 0.5 - 1 / 64
 
 
-@jit(forceinline=True)
+@inline
 def square_fast(x: float) -> tuple[float, bool]:
     """``(x * x, ok)``: ``ok`` says that ``x * x`` is what ``pow(x, 2.0)`` returns.
 

@@ -42,7 +42,7 @@ import decimal
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import inline, jit
 from ._libm import fma
 
 _INV_PIO2 = 6.36619772367581382433e-01
@@ -109,21 +109,21 @@ def _table(steps: int, count: int) -> np.ndarray:
 _TABLE = _table(_STEPS, 102)  # j / 128 up to 0.789, past pi/4 + 1/256
 
 
-@jit(forceinline=True)
+@inline
 def _two_sum(a: float, b: float) -> tuple[float, float]:
     s = a + b
     bb = s - a
     return s, (a - (s - bb)) + (b - bb)
 
 
-@jit(forceinline=True)
+@inline
 def _fast_two_sum(a: float, b: float) -> tuple[float, float]:
     """``a + b`` as a double-double, for ``|a| >= |b|`` (or ``a == 0``)."""
     s = a + b
     return s, b - (s - a)
 
 
-@jit(forceinline=True)
+@inline
 def _glibc_errors(a: float) -> tuple[float, float]:
     """Bounds on glibc's error beyond its final rounding for the reduced argument ``|a|``:
     ``(do_sin, do_cos)`` (see the module's docstring).  ``xi`` is glibc's table point, and
@@ -139,7 +139,7 @@ def _glibc_errors(a: float) -> tuple[float, float]:
     return (taylor if a < _TAYLOR - 1e-4 else table_sin), table_cos
 
 
-@jit(forceinline=True)
+@inline
 def _certified(hi: float, lo: float, err: float) -> bool:
     """Whether every value within ``err`` of ``hi + lo`` rounds to ``hi`` (``hi`` being the
     rounding of ``hi + lo``).  Rounding is monotonic, so the two ends decide; ``err`` is
@@ -148,7 +148,7 @@ def _certified(hi: float, lo: float, err: float) -> bool:
     return (hi + (lo + e) == hi) & (hi + (lo - e) == hi)
 
 
-@jit(forceinline=True)
+@inline
 def _kernel(ah: float, al: float) -> tuple[float, float, float, float]:
     """``(cos hi, cos lo, sin hi, sin lo)`` of the double-double ``a = ah + al``, ``|a| <=
     pi/4 + 2**-8``, within about 2**-66 relative."""
@@ -181,7 +181,7 @@ def _kernel(ah: float, al: float) -> tuple[float, float, float, float]:
     return cos_h, cos_l, sign * sin_h, sign * sin_l
 
 
-@jit(forceinline=True)
+@inline
 def sincos_dd(x: float) -> tuple[float, float, float, float, int, float]:
     """``(cos hi, cos lo, sin hi, sin lo, n, |a|)``: ``cos x`` and ``sin x`` as
     double-doubles (within about 2**-66 relative for ``|x| < 2**19 pi / 2``, unless the
@@ -209,7 +209,7 @@ def sincos_dd(x: float) -> tuple[float, float, float, float, int, float]:
     return c_h, c_l, s_h, s_l, quadrant, abs(ah)
 
 
-@jit(forceinline=True)
+@inline
 def _finish(x: float, c_h: float, c_l: float, s_h: float, s_l: float, err_c: float,
             err_s: float) -> tuple[float, float, bool]:
     """``(cos x, sin x, ok)`` from the double-doubles and glibc's error bounds; below 2**-26
@@ -222,7 +222,7 @@ def _finish(x: float, c_h: float, c_l: float, s_h: float, s_l: float, err_c: flo
     return c_h, s_h, ok_s & ok_c
 
 
-@jit(forceinline=True)
+@inline
 def exact_sincos(x: float) -> tuple[float, float, bool]:
     """``(cos x, sin x, ok)``: where ``ok``, the two values are bit for bit those of the C
     library (glibc); elsewhere the caller must call it.  No branches or calls: a loop of
@@ -245,7 +245,7 @@ def exact_sincos(x: float) -> tuple[float, float, bool]:
     return c, s, ok & in_range
 
 
-@jit(forceinline=True)
+@inline
 def exact_sincos_small(x: float) -> tuple[float, float, bool]:
     """:func:`exact_sincos` for angles that stay small (a cart-pole's), with ``ok`` False
     beyond ``|x| < SMALL_LIMIT``: no reduction by pi/2, so fewer operations."""

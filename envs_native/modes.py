@@ -42,7 +42,7 @@ from numba.extending import overload
 
 from ._fastmath import fast_sincos
 from ._glibc_trig import glibc_cos, glibc_sin, matches_libm
-from ._jit import JIT_OPTIONS, jit
+from ._jit import inline, jit, overload_options
 from ._libm import fma, libm_powf2, pow2, square_fast
 from ._sincos import exact_sincos
 
@@ -122,7 +122,7 @@ def _mode(m: types.Type) -> Any:
 
 # Overload bodies are compiled into their callers, which carry the cache; numba compares the
 # parameters of a typing function and its implementation, so neither is annotated.
-_INLINE = {**{k: v for k, v in JIT_OPTIONS.items() if k != "cache"}, "forceinline": True}
+_INLINE = overload_options()
 
 
 def sin(m: Any, x: float) -> tuple[float, bool]:  # pragma: no cover - compiled only
@@ -146,7 +146,7 @@ def remainder(m: Any, a: float, b: float) -> tuple[float, bool]:  # pragma: no c
     raise NotImplementedError
 
 
-@overload(sin, jit_options=_INLINE)
+@overload(sin, **_INLINE)
 def _ol_sin(m, x):  # noqa: ANN001, ANN202
     mode = _mode(m)
     if mode is None:
@@ -165,7 +165,7 @@ def _ol_sin(m, x):  # noqa: ANN001, ANN202
     return lambda m, x: (fast_sincos(x)[1], True)
 
 
-@overload(cos, jit_options=_INLINE)
+@overload(cos, **_INLINE)
 def _ol_cos(m, x):  # noqa: ANN001, ANN202
     mode = _mode(m)
     if mode is None:
@@ -184,7 +184,7 @@ def _ol_cos(m, x):  # noqa: ANN001, ANN202
     return lambda m, x: (fast_sincos(x)[0], True)
 
 
-@overload(square, jit_options=_INLINE)
+@overload(square, **_INLINE)
 def _ol_square(m, x):  # noqa: ANN001, ANN202
     mode = _mode(m)
     if mode is None:
@@ -207,7 +207,7 @@ def _ol_square(m, x):  # noqa: ANN001, ANN202
 _MAX_QUOTIENT = 2.0**20
 
 
-@jit(forceinline=True)
+@inline
 def remainder_fast(a: float, b: float) -> tuple[float, bool]:
     """``(a % b, ok)`` (numpy's float remainder) without a call or a branch, for ``b > 0`` and
     ``|a| < 2**20 b``; ``ok`` is False elsewhere (and for NaN).
@@ -239,7 +239,7 @@ def remainder_exact(a: float, b: float) -> float:
     return value if ok else a % b
 
 
-@overload(remainder, jit_options=_INLINE)
+@overload(remainder, **_INLINE)
 def _ol_remainder(m, a, b):  # noqa: ANN001, ANN202
     mode = _mode(m)
     if mode is None:
@@ -251,7 +251,7 @@ def _ol_remainder(m, a, b):  # noqa: ANN001, ANN202
     return lambda m, a, b: (remainder_fast(a, b)[0], True)
 
 
-@jit(forceinline=True)
+@inline
 def clip(v: Any, low: Any, high: Any) -> Any:
     """``np.clip``'s rule for one value (``low <= high``): NaN passes through (both
     comparisons are false).  Two-way selects one after the other (see :func:`remainder_fast`)."""
@@ -266,7 +266,7 @@ def weak(value: float, like: Any) -> Any:  # pragma: no cover - compiled only
     raise NotImplementedError
 
 
-@overload(weak, jit_options=_INLINE)
+@overload(weak, **_INLINE)
 def _ol_weak(value, like):  # noqa: ANN001, ANN202
     if like == types.float32:
         return lambda value, like: np.float32(value)

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._jit import jit
+from ._jit import inline
 from ._seeding import generator_for_reset_seed
 
 __all__ = ["Box", "Discrete", "EnvInfo", "EnvSpec", "env_info", "env_kernel", "register", "registered_ids",
@@ -37,7 +37,7 @@ def env_kernel(fn: Callable[..., Any]) -> Any:
     """The decorator of an env's ``dynamics`` and ``observation``: the project's numba options,
     cached, and always inlined by LLVM into the engine's loops (a call in a loop over lanes
     stops it from becoming vector code)."""
-    return jit(fn, forceinline=True)
+    return inline(fn)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from .cem import CEM
 from .evaluation import Trajectory, evaluate, policy_dim, rollout
 from .gym_eval import evaluate_gym, gym_policy_dim
 from .planning import CEMPlanner, MPCResult, mpc, mpc_run
+from .policies import gym_policy
 from .selection import elite_indices
 from .training import EpochStats, TrainResult, load_result, train
 from .vector import NativeVectorEnv, make_vec
@@ -33,6 +34,7 @@ __all__ = [
     "elite_indices",
     "evaluate",
     "evaluate_gym",
+    "gym_policy",
     "gym_policy_dim",
     "load_result",
     "make_vec",

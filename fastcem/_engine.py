@@ -34,14 +34,9 @@ from numba.extending import overload
 
 from envs_native.modes import CERTAIN, Libm, clip
 from envs_native.spec import Box, Discrete, EnvSpec, spec_of_params
-from envs_native._jit import JIT_OPTIONS, jit
+from envs_native._jit import inline, overload_options
 
-INLINE = {**{k: v for k, v in JIT_OPTIONS.items() if k != "cache"}, "forceinline": True}
-
-
-def inline(fn: Any) -> Any:
-    """A cached engine function that LLVM always inlines into its callers."""
-    return jit(fn, forceinline=True)
+INLINE = overload_options()
 
 
 def _spec(params: types.Type) -> EnvSpec | None:
@@ -84,7 +79,7 @@ def plan_action(value: Any, params: Any) -> Any:  # pragma: no cover - compiled 
     raise NotImplementedError
 
 
-@overload(env_dynamics, jit_options=INLINE)
+@overload(env_dynamics, **INLINE)
 def _ol_env_dynamics(state, action, params, mode):  # noqa: ANN001, ANN202
     spec = _spec(params)
     if spec is None:
@@ -93,7 +88,7 @@ def _ol_env_dynamics(state, action, params, mode):  # noqa: ANN001, ANN202
     return lambda state, action, params, mode: dynamics(state, action, params, mode)
 
 
-@overload(env_observation, jit_options=INLINE)
+@overload(env_observation, **INLINE)
 def _ol_env_observation(state, params, mode):  # noqa: ANN001, ANN202
     spec = _spec(params)
     if spec is None:
@@ -115,7 +110,7 @@ def _state_reader(dim: int) -> Any:
     return _STATE_READERS[dim]
 
 
-@overload(state_of, jit_options=INLINE)
+@overload(state_of, **INLINE)
 def _ol_state_of(states, k, params):  # noqa: ANN001, ANN202
     spec = _spec(params)
     if spec is None:
@@ -123,7 +118,7 @@ def _ol_state_of(states, k, params):  # noqa: ANN001, ANN202
     return _state_reader(spec.state_dim)
 
 
-@overload(env_lanes, jit_options=INLINE)
+@overload(env_lanes, **INLINE)
 def _ol_env_lanes(params):  # noqa: ANN001, ANN202
     spec = _spec(params)
     if spec is None:
@@ -132,7 +127,7 @@ def _ol_env_lanes(params):  # noqa: ANN001, ANN202
     return lambda params: lanes
 
 
-@jit(forceinline=True)
+@inline
 def affine(weights: np.ndarray, k: int, obs: Any, j: int, act_dim: int) -> float:
     """``b_j + sum_i obs_i * W_ij`` for ``theta = weights[:, k]``, in float64, ``i`` ascending.
 
@@ -148,7 +143,7 @@ def affine(weights: np.ndarray, k: int, obs: Any, j: int, act_dim: int) -> float
     return weights[len(obs) * act_dim + j, k] + s
 
 
-@jit(forceinline=True)
+@inline
 def argmax_action(weights: np.ndarray, k: int, obs: Any, num_actions: int) -> int:
     """``argmax(y)`` with numpy's rules: the first maximum, or the first NaN if there is one.
     Written with selects instead of early returns, so that lanes vectorize."""
@@ -164,7 +159,7 @@ def argmax_action(weights: np.ndarray, k: int, obs: Any, num_actions: int) -> in
     return best
 
 
-@overload(policy_action, jit_options=INLINE)
+@overload(policy_action, **INLINE)
 def _ol_policy_action(weights, k, obs, params):  # noqa: ANN001, ANN202
     spec = _spec(params)
     if spec is None:
@@ -178,7 +173,7 @@ def _ol_policy_action(weights, k, obs, params):  # noqa: ANN001, ANN202
     return lambda weights, k, obs, params: clip(affine(weights, k, obs, 0, 1), low, high)
 
 
-@overload(plan_action, jit_options=INLINE)
+@overload(plan_action, **INLINE)
 def _ol_plan_action(value, params):  # noqa: ANN001, ANN202
     spec = _spec(params)
     if spec is None:
@@ -232,7 +227,7 @@ def uses_observation(actor: Any) -> Any:  # pragma: no cover - compiled only
     raise NotImplementedError
 
 
-@overload(act, jit_options=INLINE)
+@overload(act, **INLINE)
 def _ol_act(actor, k, obs, params):  # noqa: ANN001, ANN202
     cls = getattr(actor, "instance_class", None)
     if cls is PolicyActor:
@@ -244,7 +239,7 @@ def _ol_act(actor, k, obs, params):  # noqa: ANN001, ANN202
     return None
 
 
-@overload(uses_observation, jit_options=INLINE)
+@overload(uses_observation, **INLINE)
 def _ol_uses_observation(actor):  # noqa: ANN001, ANN202
     uses = getattr(actor, "instance_class", None) is PolicyActor
     return lambda actor: uses
@@ -255,7 +250,7 @@ def certain(mode: Any) -> Any:  # pragma: no cover - compiled only
     raise NotImplementedError
 
 
-@overload(certain, jit_options=INLINE)
+@overload(certain, **INLINE)
 def _ol_certain(mode):  # noqa: ANN001, ANN202
     sure = getattr(mode, "instance_class", None) in CERTAIN
     return lambda mode: sure

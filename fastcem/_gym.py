@@ -17,19 +17,17 @@ from numpy.typing import NDArray
 
 from envs_native import env_info
 
-from ._rollout import linear_action
+from .policies import gym_policy
 
 
 def play(env: Any, theta: NDArray[np.float64], env_id: str, reset_seed: int) -> float:
     """Play one episode of ``theta`` in the gymnasium env ``env`` from ``reset(seed=reset_seed)``;
     the rewards are added in step order."""
-    info = env_info(env_id)
-    params = info.spec.default_params()
+    policy = gym_policy(theta, env_id)
     obs, _ = env.reset(seed=int(reset_seed))
     total = 0.0
     while True:
-        action = linear_action(theta, obs, params)
-        obs, reward, terminated, truncated, _ = env.step(action if info.discrete else np.array([action]))
+        obs, reward, terminated, truncated, _ = env.step(policy(obs))
         total += float(reward)
         if terminated or truncated:
             return total

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from numba import prange
 
-from envs_native._jit import jit
+from envs_native._jit import inline, jit
 from envs_native.modes import Libm
 
 from ._engine import PlanActor, advance, state_of, step_lanes, store
@@ -23,7 +23,7 @@ from .selection import select_elites
 LANES = 32
 
 
-@jit(forceinline=True)
+@inline
 def sample_lanes(
     mean: np.ndarray,
     std: np.ndarray,
@@ -191,12 +191,12 @@ def exact_return(state: np.ndarray, plan: np.ndarray, params: Any) -> float:
     return total
 
 
-@jit(forceinline=True)
+@inline
 def _slack(returns: np.ndarray, known: np.ndarray, scale: float, floor: float, n: int) -> float:
     return 0.0 if known[n] else scale * abs(returns[n]) + floor
 
 
-@jit(forceinline=True)
+@inline
 def _ranked(returns: np.ndarray, known: np.ndarray, scale: float, floor: float, a: int, b: int) -> bool:
     """Whether ``a`` is sure to rank before ``b`` (``a`` before ``b`` in ``returns`` order):
     their intervals do not meet, or both returns are exact."""

@@ -16,12 +16,12 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from envs_native._jit import jit
+from envs_native._jit import inline, jit
 from envs_native.modes import Libm
 from envs_native.spec import spec_of_params
 
 from ._parallel import run_workers
-from ._engine import PolicyActor, advance, affine, env_lanes, env_observation, policy_action, state_of, step_lanes, store
+from ._engine import PolicyActor, advance, env_lanes, env_observation, state_of, step_lanes, store
 
 # --- a shared job counter ----------------------------------------------------------------
 
@@ -41,7 +41,7 @@ def fetch_add(typingctx, counter, amount):  # type: ignore[no-untyped-def]  # no
     return sig, codegen
 
 
-@jit(forceinline=True)
+@inline
 def _next_job(queue: np.ndarray, cursor: np.ndarray, num_jobs: int) -> int:
     """The next job for this worker, or -1: jobs are taken from the shared ``queue`` counter
     ``CHUNK`` at a time and handed out from ``cursor = [next, end]``."""
@@ -65,7 +65,7 @@ def _next_job(queue: np.ndarray, cursor: np.ndarray, num_jobs: int) -> int:
 CHUNK = 16
 
 
-@jit(forceinline=True)
+@inline
 def _load_lane(k: int, job: int, thetas: np.ndarray, init_states: np.ndarray, lane_cand: np.ndarray,
                lane_ep: np.ndarray, states: np.ndarray, weights: np.ndarray) -> None:
     """Put job ``job`` (candidate ``job // E``, episode ``job % E``) in lane ``k``."""
@@ -241,23 +241,3 @@ def record_episode(theta: np.ndarray, init_state: np.ndarray, params: Any, mode:
         rewards[t] = reward
         ret += reward
         t += 1
-
-
-@jit
-def linear_action(theta: np.ndarray, obs: np.ndarray, params: Any) -> Any:
-    """The action of the linear policy ``theta`` (1-D) for one observation array: the same
-    compiled arithmetic as the rollouts, for driving an env from Python (a real gymnasium
-    env in :mod:`fastcem._gym`)."""
-    return policy_action(theta.reshape(-1, 1), np.int64(0), obs, params)
-
-
-@jit
-def linear_outputs(theta: np.ndarray, obs: np.ndarray, act_dim: int) -> np.ndarray:
-    """``obs @ W + b`` of the linear policy ``theta`` (1-D) for a 1-D float32 observation of
-    any length, in the documented order: the affine map of every rollout here, for envs
-    without native kernels (``fastcem.evaluate_gym``)."""
-    weights = theta.reshape(-1, 1)
-    out = np.empty(act_dim)
-    for j in range(act_dim):
-        out[j] = affine(weights, np.int64(0), obs, j, act_dim)
-    return out

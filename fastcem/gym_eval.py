@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from envs_native import ENV_IDS
+from envs_native import ENV_IDS, Discrete
 from envs_native._seeding import check_seed
 
 from ._checks import as_float_array, check_finite, check_int
-from ._rollout import linear_outputs
+from .policies import LinearPolicy
 
 __all__ = ["evaluate_gym", "gym_policy_dim"]
 
@@ -72,12 +72,13 @@ def gym_policy_dim(env_id: str) -> int:
 
 def _linear_action(theta: NDArray[np.float64], obs: Any, act_dim: int, discrete: bool,
                    low: NDArray[np.float64] | None, high: NDArray[np.float64] | None) -> Any:
-    flat = np.ascontiguousarray(obs, dtype=np.float32).reshape(-1)
-    y = linear_outputs(theta, flat, act_dim)
+    """The linear policy's action, ``obs @ W + b`` summed in the compiled rollouts' order
+    (:class:`fastcem.policies.LinearPolicy`)."""
+    y = np.array(LinearPolicy(theta, int(np.size(obs)), Discrete(act_dim)).outputs(obs))
     if discrete:
         # numpy's argmax rules: the first maximum, or the first NaN.
         return int(np.argmax(y))
-    # float64, as fastcem's native Pendulum takes it: gymnasium does not cast actions.
+    # float64, as fastcem's native envs take it: gymnasium does not cast actions.
     return np.clip(y, low, high)
 
 

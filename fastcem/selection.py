@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from envs_native._jit import jit
+from envs_native._jit import inline, jit
 
 from ._checks import as_float_array, check_int
 
@@ -26,7 +26,7 @@ __all__ = ["elite_indices"]
 _SMALL = 16
 
 
-@jit
+@inline
 def _better(rewards: np.ndarray, a: int, b: int) -> bool:
     """Whether candidate ``a`` ranks before ``b``: a larger reward, or an equal one and a lower index."""
     ra = rewards[a]
@@ -34,14 +34,14 @@ def _better(rewards: np.ndarray, a: int, b: int) -> bool:
     return ra > rb or (ra == rb and a < b)
 
 
-@jit
+@inline
 def _swap(idx: np.ndarray, i: int, j: int) -> None:
     t = idx[i]
     idx[i] = idx[j]
     idx[j] = t
 
 
-@jit
+@inline
 def _insertion_sort(rewards: np.ndarray, idx: np.ndarray, lo: int, hi: int) -> None:
     """Order ``idx[lo..hi]`` best first."""
     for i in range(lo + 1, hi + 1):
@@ -53,7 +53,7 @@ def _insertion_sort(rewards: np.ndarray, idx: np.ndarray, lo: int, hi: int) -> N
         idx[j + 1] = item
 
 
-@jit
+@inline
 def _sift_down(rewards: np.ndarray, idx: np.ndarray, lo: int, root: int, end: int) -> None:
     """Restore the heap below ``root`` in ``idx[lo..end]`` (offsets from ``lo``); the worst on top."""
     while True:
@@ -69,7 +69,7 @@ def _sift_down(rewards: np.ndarray, idx: np.ndarray, lo: int, root: int, end: in
             return
 
 
-@jit
+@inline
 def _heapsort(rewards: np.ndarray, idx: np.ndarray, lo: int, hi: int) -> None:
     """Order ``idx[lo..hi]`` best first in O(m log m): a heap with the worst on top, whose top
     is moved to the end repeatedly."""
@@ -81,7 +81,7 @@ def _heapsort(rewards: np.ndarray, idx: np.ndarray, lo: int, hi: int) -> None:
         _sift_down(rewards, idx, lo, np.int64(0), end - 1)
 
 
-@jit
+@inline
 def _partition(rewards: np.ndarray, idx: np.ndarray, lo: int, hi: int) -> int:
     """Partition ``idx[lo..hi]`` (at least 3 entries) around a median-of-three pivot.
 

@@ -11,6 +11,10 @@ import pytest
 from naive import balancing_cartpole_thetas, gym_episode, numpy_episode, ordered_affine
 
 import fastcem
+from envs_native import Discrete
+from fastcem._engine import affine
+from fastcem.policies import LinearPolicy
+from numba import njit
 from envs_native.modes import exact_lanes
 from envs_native import cartpole, max_episode_steps
 from fastcem import _rollout
@@ -151,6 +155,15 @@ def test_rollout_records_the_episode():
         assert reward == traj.rewards[t]
 
 
+@njit
+def _compiled_affine(theta, o0, o1, o2, o3):  # noqa: ANN001, ANN202
+    weights = theta.reshape(-1, 1)
+    out = np.empty(2)
+    for j in range(2):
+        out[j] = affine(weights, 0, (o0, o1, o2, o3), j, 2)
+    return out
+
+
 def test_blas_matmul_may_differ_from_the_documented_order(rng):
     """Why the affine map's order is documented: numpy's ``obs @ W + b`` goes to BLAS, which may
     fuse multiply-adds and sum in another order, so it can differ in the last bit."""
@@ -160,8 +173,9 @@ def test_blas_matmul_may_differ_from_the_documented_order(rng):
     differs = 0
     for o in obs:
         ordered = ordered_affine(theta, o, 2)
-        compiled = [_rollout.affine(theta[:, None], 0, tuple(o), j, 2) for j in range(2)]
+        compiled = _compiled_affine(theta, o[0], o[1], o[2], o[3]).tolist()
         assert compiled == ordered  # the compiled map is the documented order, always
+        assert LinearPolicy(theta, 4, Discrete(2)).outputs(o) == ordered  # and so is the Python one
         differs += (o.astype(np.float64) @ W + b).tolist() != ordered
     if differs == 0:
         pytest.skip("this numpy/BLAS build computed obs @ W + b in the documented order")
