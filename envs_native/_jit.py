@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any, Callable, TypeVar
 
 from numba import njit
+from numba.core.registry import CPUDispatcher
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,6 +46,15 @@ def jit(fn: F | None = None, **overrides: Any) -> Any:
 PIECE_OPTIONS: dict[str, Any] = {"forceinline": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
 
+class _Piece(CPUDispatcher):  # type: ignore[misc]
+    """A dispatcher compiled without a Python wrapper: called from Python it would jump into
+    nothing, so it says what to do instead."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(f"{self.py_func.__module__}.{self.py_func.__qualname__} is a piece of compiled kernels: "
+                        "call it from numba-compiled (@njit) code, not from Python")
+
+
 def inline(fn: F) -> F:
     """The decorator of a kernel's pieces (an env's dynamics, the engine's stepper, the math of
     a mode): compiled once per signature as a function that LLVM always inlines
@@ -53,7 +63,9 @@ def inline(fn: F) -> F:
     call site: it made the population kernel take 28 s to compile instead of 4.  A piece is
     never called from Python, so numba makes no Python or C wrapper for it (which halves
     what compiling a small function costs)."""
-    return jit(fn, **PIECE_OPTIONS)  # type: ignore[no-any-return]
+    piece = jit(fn, **PIECE_OPTIONS)
+    piece.__class__ = _Piece
+    return piece  # type: ignore[no-any-return]
 
 
 def overload_options() -> dict[str, Any]:

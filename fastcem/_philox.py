@@ -20,7 +20,7 @@ import numpy as np
 from numba import prange
 
 from envs_native._fastmath import fast_log, quadrant_turn, sincos_kernel
-from envs_native._jit import jit
+from envs_native._jit import inline, jit
 
 _M0 = np.uint64(0xD2511F53)
 _M1 = np.uint64(0xCD9E8D57)
@@ -36,7 +36,7 @@ _2_POW_29 = 2.0**29
 _PIO2_2_POW_M30 = 0.5 * math.pi * 2.0**-30
 
 
-@jit(inline="always")
+@inline
 def _round(
     c0: np.uint64, c1: np.uint64, c2: np.uint64, c3: np.uint64, k0: np.uint64, k1: np.uint64
 ) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
@@ -45,7 +45,7 @@ def _round(
     return (p1 >> _32) ^ c1 ^ k0, p1 & _LOW32, (p0 >> _32) ^ c3 ^ k1, p0 & _LOW32
 
 
-@jit(inline="always")
+@inline
 def philox4x32_10(
     c0: np.uint64, c1: np.uint64, c2: np.uint64, c3: np.uint64, k0: np.uint64, k1: np.uint64
 ) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
@@ -66,13 +66,13 @@ def philox4x32_10(
     return _round(c0, c1, c2, c3, (k0 + _9 * _W0) & _LOW32, (k1 + _9 * _W1) & _LOW32)
 
 
-@jit(inline="always")
+@inline
 def _radius(word: np.uint64) -> float:
     """``sqrt(-2 log u)`` for the uniform ``u = (word + 1/2) / 2**32`` in (0, 1)."""
     return math.sqrt(-2.0 * fast_log((float(np.int64(word)) + 0.5) * _2_POW_M32))
 
 
-@jit(inline="always")
+@inline
 def _angle(word: np.uint64) -> tuple[float, float]:
     """``(cos, sin)`` of a uniform angle: the top two bits of ``word`` pick the quarter turn,
     the other 30 an angle in ``[-pi/4, pi/4)`` (no reduction needed)."""
@@ -81,7 +81,7 @@ def _angle(word: np.uint64) -> tuple[float, float]:
     return quadrant_turn(c, s, np.int64(word >> _30))
 
 
-@jit(inline="always")
+@inline
 def normal_quad(j: np.uint64, stream: np.uint64, k0: np.uint64, k1: np.uint64) -> tuple[float, float, float, float]:
     """Normal deviates ``4j .. 4j + 3`` of stream ``stream`` under the key: block ``j`` of
     the stream, its four 32-bit words two uniform pairs, each made a pair of independent

@@ -4,17 +4,17 @@ block, so that a batch is one parallel call), and the refit on the elites."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
-from numba import prange
 
 from envs_native._jit import inline, jit
 from envs_native.modes import Libm
 
 from ._engine import PlanActor, advance, state_of, step_lanes, store
 from ._philox import normal_quad
-from ._rollout import fetch_add
+from ._parallel import run_workers
+from ._rollout import barrier, fetch_add
 from .selection import select_elites
 
 
@@ -55,7 +55,7 @@ def sample_lanes(
             acts[i, k] = min(max(mean[i] + std[i] * acts[i, k], low[i]), high[i])
 
 
-@jit(parallel=True)
+@jit
 def sample_actions(
     mean: np.ndarray,
     std: np.ndarray,
@@ -70,13 +70,36 @@ def sample_actions(
     arrays flattened over the plan: ``mean``, ``std``, ``low``, ``high`` have ``H * A``
     entries, ``out`` is ``(N, H * A)``."""
     size = out.shape[1]
-    for b in prange(-(-out.shape[0] // LANES)):
-        acts = np.empty((4 * ((size + 3) // 4), LANES))
+    acts = np.empty((4 * ((size + 3) // 4), LANES))
+    for b in range(-(-out.shape[0] // LANES)):
         first = b * LANES
         sample_lanes(mean, std, low, high, stream, k0, k1, first, acts)
         for k in range(min(LANES, out.shape[0] - first)):
             for i in range(size):
                 out[first + k, i] = acts[i, k]
+
+
+class PlanWorkspace(NamedTuple):
+    """A planning worker's lane buffers, allocated by the caller (see
+    ``fastcem._rollout.Workspace``)."""
+
+    acts: np.ndarray  # (4 * ceil(horizon / 4), LANES)
+    states: np.ndarray  # (state_dim, LANES)
+    scratch: np.ndarray  # (state_dim, LANES)
+    rewards: np.ndarray
+    totals: np.ndarray
+    terminated: np.ndarray  # bool
+    redo: np.ndarray  # bool
+    live: np.ndarray  # bool
+    alive: np.ndarray  # bool
+
+    @classmethod
+    def new(cls, state_dim: int, horizon: int) -> PlanWorkspace:
+        # Zeros, not np.empty: a spare lane steps too, and garbage could be a slow subnormal.
+        b = np.bool_
+        return cls(np.zeros((4 * ((horizon + 3) // 4), LANES)), np.zeros((state_dim, LANES)),
+                   np.zeros((state_dim, LANES)), np.zeros(LANES), np.zeros(LANES), np.zeros(LANES, b),
+                   np.zeros(LANES, b), np.zeros(LANES, b), np.zeros(LANES, b))
 
 
 @jit
@@ -95,6 +118,7 @@ def _plan_worker(
     queue: np.ndarray,
     actions: np.ndarray,
     out: np.ndarray,
+    ws: PlanWorkspace,
 ) -> None:
     """Take blocks of ``LANES`` candidates from ``queue`` until there are none: sample the
     block's plans (:func:`sample_lanes`; candidates from ``num_sampled`` on are given in
@@ -104,16 +128,13 @@ def _plan_worker(
     stops at termination, exactly as a single rollout does."""
     num_candidates, horizon = actions.shape
     num_blocks = -(-num_candidates // LANES)
-    # Zeros, not np.empty: a spare lane steps too, and garbage could be a slow subnormal.
-    acts = np.zeros((4 * ((horizon + 3) // 4), LANES))
-    states = np.zeros((state.shape[0], LANES))
-    prev = np.zeros_like(states)
-    rewards = np.zeros(LANES)
-    terminated = np.zeros(LANES, dtype=np.bool_)
-    redo = np.zeros(LANES, dtype=np.bool_)
-    live = np.zeros(LANES, dtype=np.bool_)
-    alive = np.zeros(LANES, dtype=np.bool_)
-    totals = np.zeros(LANES)
+    acts = ws.acts
+    states = ws.states
+    rewards = ws.rewards
+    terminated = ws.terminated
+    live = ws.live
+    alive = ws.alive
+    totals = ws.totals
     start = state_of(state.reshape(-1, 1), np.int64(0), params)
     while True:
         b = fetch_add(queue, np.int64(1))
@@ -137,7 +158,7 @@ def _plan_worker(
             alive[k] = True
             totals[k] = 0.0
         for t in range(horizon):
-            step_lanes(states, PlanActor(acts, t), params, mode, LANES, live, rewards, terminated, prev, redo)
+            step_lanes(states, PlanActor(acts, t), params, mode, LANES, live, rewards, terminated, ws.scratch, ws.redo)
             for k in range(LANES):
                 totals[k] = totals[k] + rewards[k] if alive[k] else totals[k]
                 alive[k] = alive[k] & ~terminated[k]
@@ -145,7 +166,6 @@ def _plan_worker(
             out[first + k] = totals[k]
 
 
-@jit(parallel=True)
 def native_returns(
     state: np.ndarray,
     mean: np.ndarray,
@@ -168,12 +188,14 @@ def native_returns(
     drawn here from ``N(mean, std)`` clamped to ``[low, high]`` (stream ``stream`` of the
     key, :func:`sample_lanes`), the others are given.  ``out[n]`` is the return of plan ``n``
     from the float64 ``state``, stopping where the env terminates; plan values become env
-    actions by :func:`env_action`.  ``num_workers`` workers (one per thread) take blocks of
-    candidates from a shared counter; a block's numbers do not depend on which worker takes
-    it, so the result is the same for any thread count."""
+    actions by :func:`fastcem._engine.plan_action`; ``mode`` is the rollouts' mode
+    (:mod:`envs_native.modes`).  ``num_workers`` workers (``nogil`` kernels on as many
+    threads) take blocks of candidates from a shared counter; a block's numbers do not
+    depend on which worker takes it, so the result is the same for any thread count."""
     queue = np.zeros(1, dtype=np.int64)
-    for _ in prange(num_workers):
-        _plan_worker(state, mean, std, low, high, stream, k0, k1, num_sampled, params, mode, queue, actions, out)
+    run_workers(num_workers, lambda _: _plan_worker(state, mean, std, low, high, stream, k0, k1, num_sampled,
+                                                     params, mode, queue, actions, out,
+                                                     PlanWorkspace.new(state.shape[0], actions.shape[1])))
 
 
 @jit
@@ -204,7 +226,7 @@ def _ranked(returns: np.ndarray, known: np.ndarray, scale: float, floor: float, 
         returns[a] - _slack(returns, known, scale, floor, a) > returns[b] + _slack(returns, known, scale, floor, b))
 
 
-@jit
+@inline
 def _same_plan(actions: np.ndarray, returns: np.ndarray, a: int, b: int) -> bool:
     """Whether ``a`` and ``b`` are the same plan with the same return: then their exact
     returns tie too, and the lower index ranks first either way.  (Called only where
@@ -323,6 +345,9 @@ def elite_moments(actions: np.ndarray, idx: np.ndarray, mean: np.ndarray, std: n
 
 @jit
 def plan_iterations(
+    worker: int,
+    num_workers: int,
+    sync: np.ndarray,
     state: np.ndarray,
     mean: np.ndarray,
     std: np.ndarray,
@@ -339,39 +364,48 @@ def plan_iterations(
     floor: float,
     std_eps: float,
     std_tol: float,
-    num_workers: int,
     actions: np.ndarray,
     returns: np.ndarray,
     best_seq: np.ndarray,
-) -> float:
-    """``fastcem.CEMPlanner.plan``'s iterations for a native model with white noise and the
-    reference's refit (no smoothing, no kept elites, no decay) in one call: iteration ``i``
-    draws ``N`` plans from stream ``call | i`` and scores them (:func:`native_returns` in
-    ``mode``), picks the ``top_k`` elites (:func:`select_plans` with the bound ``scale``,
-    ``floor``), refits ``mean`` and
+    best: np.ndarray,
+    ws: PlanWorkspace,
+) -> None:
+    """Worker ``worker`` of ``num_workers`` (each a thread running this kernel) of
+    ``fastcem.CEMPlanner.plan``'s iterations for a native model with white noise and the
+    reference's refit (no smoothing, no kept elites, no decay): iteration ``i`` draws ``N``
+    plans from stream ``call | i`` and scores them (every worker takes blocks of
+    candidates, :func:`_plan_worker`, in ``mode``); then worker 0 alone picks the ``top_k``
+    elites (:func:`select_plans` with the bound ``scale``, ``floor``), refits ``mean`` and
     ``std`` in place (:func:`elite_moments`, std plus ``std_eps``), keeps the best plan in
-    ``best_seq`` (left as given if no return beats -inf), and stops early when every std is
-    below ``std_tol`` (if positive).  Returns the best return.  The same operations as the
-    Python loop, so the same bits (the tests compare)."""
+    ``best_seq`` and its return in ``best[0]`` (left as given if no return beats -inf), and
+    stops early when every std is below ``std_tol`` (if positive).  The workers meet at a
+    barrier after the rollouts and after the refit (``sync``: ``[barrier count, stop flag,
+    block queue of iteration 0, 1, ...]``, zeros).  The same operations as the Python loop,
+    so the same bits (the tests compare)."""
     size = mean.shape[0]
     idx = np.empty(top_k, dtype=np.int64)
     new_mean = np.empty(size)
     new_std = np.empty(size)
-    best = -np.inf
+    met = 0
     for i in range(num_iters):
-        native_returns(state, mean, std, low, high, call | np.uint64(i), k0, k1, actions.shape[0], params, mode,
-                       num_workers, actions, returns)
-        select_plans(state, actions, returns, top_k, idx, params, scale, floor)
-        elite_moments(actions, idx, new_mean, new_std)
-        if returns[idx[0]] > best:
-            best = returns[idx[0]]
+        _plan_worker(state, mean, std, low, high, call | np.uint64(i), k0, k1, actions.shape[0], params, mode,
+                     sync[2 + i:3 + i], actions, returns, ws)
+        met += 1
+        barrier(sync, num_workers * met)
+        if worker == 0:
+            select_plans(state, actions, returns, top_k, idx, params, scale, floor)
+            elite_moments(actions, idx, new_mean, new_std)
+            if returns[idx[0]] > best[0]:
+                best[0] = returns[idx[0]]
+                for j in range(size):
+                    best_seq[j] = actions[idx[0], j]
+            top = -np.inf
             for j in range(size):
-                best_seq[j] = actions[idx[0], j]
-        top = -np.inf
-        for j in range(size):
-            mean[j] = new_mean[j]
-            std[j] = new_std[j] + std_eps
-            top = max(top, std[j])
-        if std_tol > 0.0 and top < std_tol:
+                mean[j] = new_mean[j]
+                std[j] = new_std[j] + std_eps
+                top = max(top, std[j])
+            sync[1] = std_tol > 0.0 and top < std_tol
+        met += 1
+        barrier(sync, num_workers * met)
+        if sync[1]:
             break
-    return best

@@ -28,7 +28,9 @@ from ._engine import PolicyActor, advance, env_lanes, env_observation, state_of,
 
 @intrinsic
 def fetch_add(typingctx, counter, amount):  # type: ignore[no-untyped-def]  # noqa: ANN
-    """Atomically add ``amount`` to ``counter[0]`` (an int64 array) and return its old value."""
+    """Atomically add ``amount`` to ``counter[0]`` (an int64 array) and return its old value.
+    Sequentially consistent: no memory access moves across it (workers meeting at
+    :func:`barrier` see each other's writes)."""
     if not (isinstance(counter, types.Array) and counter.dtype == types.int64 and amount == types.int64):
         return None
     sig = types.int64(counter, amount)
@@ -36,9 +38,18 @@ def fetch_add(typingctx, counter, amount):  # type: ignore[no-untyped-def]  # no
     def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
         ary = context.make_array(signature.args[0])(context, builder, args[0])
         ptr = cgutils.get_item_pointer(context, builder, signature.args[0], ary, [context.get_constant(types.intp, 0)])
-        return builder.atomic_rmw("add", ptr, args[1], "monotonic")
+        return builder.atomic_rmw("add", ptr, args[1], "seq_cst")
 
     return sig, codegen
+
+
+@inline
+def barrier(sync: np.ndarray, target: int) -> None:
+    """Arrive at a barrier of workers on ``sync[0]`` and wait until ``target`` arrivals have
+    been counted (the ``b``-th barrier of ``W`` workers: ``target = W * b``)."""
+    fetch_add(sync, np.int64(1))
+    while fetch_add(sync, np.int64(0)) < target:
+        pass
 
 
 @inline

@@ -49,7 +49,7 @@ from envs_native.modes import Fast, bounded_mode, exact_lanes
 
 from . import _plan_rollout
 from ._checks import as_float_array, check_finite, check_int, check_num_threads, fast_mode
-from ._parallel import threads
+from ._parallel import num_workers, run_workers, threads
 from .cem import _check_real
 from .evaluation import FAST_STATE_LIMIT
 from .selection import select_elites
@@ -129,7 +129,7 @@ class _NativeModel:
             noise = _Noise(0, empty, empty, empty, empty, np.uint64(0), (np.uint64(0), np.uint64(0)), None)
         mode, _, _ = self.rollout_mode(state, actions.shape[1])
         _plan_rollout.native_returns(state, noise.mean, noise.std, noise.low, noise.high, noise.stream, *noise.key,
-                                     noise.num_sampled, self.params, mode, numba.get_num_threads(),
+                                     noise.num_sampled, self.params, mode, num_workers(None),
                                      actions.reshape(actions.shape[0], -1), out)
         return out
 
@@ -522,14 +522,22 @@ class CEMPlanner:
         returns = np.empty(self.num_candidates)
         best_seq = mean.copy()  # the Python loop's start, should no return beat -inf
         mean = mean.copy()
-        with threads(self.num_threads):
-            best = _plan_rollout.plan_iterations(
-                state, mean.reshape(-1), std.reshape(-1), self._low_flat, self._high_flat,
-                self._call_stream(), *self._key, self.num_iters, self.top_k, model.params, mode, scale, floor, STD_EPS,
-                self.std_tol, numba.get_num_threads(), actions, returns, best_seq.reshape(-1))
+        workers = num_workers(self.num_threads)
+        sync = np.zeros(2 + self.num_iters, dtype=np.int64)
+        best = np.full(1, -np.inf)
+        flat_mean, flat_std, flat_best = mean.reshape(-1), std.reshape(-1), best_seq.reshape(-1)
+        key, call = self._key, self._call_stream()
+
+        def work(w: int) -> None:
+            _plan_rollout.plan_iterations(
+                w, workers, sync, state, flat_mean, flat_std, self._low_flat, self._high_flat, call, *key,
+                self.num_iters, self.top_k, model.params, mode, scale, floor, STD_EPS, self.std_tol, actions, returns,
+                flat_best, best, _plan_rollout.PlanWorkspace.new(state.shape[0], horizon))
+
+        run_workers(workers, work)
         self._mean = mean
         self._calls += 1
-        self.last_return = float(best)
+        self.last_return = float(best[0])
         return (best_seq if self.return_best else mean)[0].copy()
 
     def _shifted_kept(self) -> NDArray[np.float64]:
