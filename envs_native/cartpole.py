@@ -176,6 +176,7 @@ SPEC = EnvSpec(
     action=Discrete(NUM_ACTIONS),
     sample_states=sample_states,
     mirrors="gymnasium/envs/classic_control/cartpole.py",
+    lanes=32,
     name="cartpole",
 )
 register(SPEC)

@@ -277,21 +277,22 @@ def store(states: np.ndarray, k: int, values: Any) -> None:
 
 
 @inline
-def step_lanes(states: np.ndarray, actor: Any, params: Any, mode: Any, lanes: int, live: np.ndarray,
-               rewards: np.ndarray, terminated: np.ndarray, scratch: np.ndarray, redo: np.ndarray) -> None:
+def step_lanes(states: np.ndarray, next_states: np.ndarray, actor: Any, params: Any, mode: Any, lanes: int,
+               live: np.ndarray, rewards: np.ndarray, terminated: np.ndarray, redo: np.ndarray) -> None:
     """Step the first ``lanes`` lanes of ``states`` (``(state_dim, >= lanes)``, one column a
     lane; ``lanes`` a constant of the caller, so that LLVM knows the trip count) once, in
-    ``mode``, writing each lane's next state back, its reward and ``terminated``.  Lanes that
-    are not ``live`` step too (they hold zeros or a finished episode) but are never redone;
-    ``scratch`` and ``redo`` are scratch of the same shapes as ``states`` and ``live``.
+    ``mode``, writing each lane's next state to ``next_states`` (the same shape), its reward
+    and ``terminated``.  Lanes that are not ``live`` step too (they hold zeros or a finished
+    episode) but are never redone; ``redo`` is scratch the shape of ``live``.
 
-    The next states go to ``scratch`` first and are copied back after: a loop that reads
-    and writes the same array needs LLVM's runtime overlap checks between its rows, which
-    fail, and the scalar copy of the loop runs instead of the vector one."""
+    The next states go to another array, which the caller swaps with ``states`` for the next
+    step: a loop that reads and writes the same array needs LLVM's runtime overlap checks
+    between its rows, which fail, and the scalar copy of the loop runs instead of the vector
+    one (and copying back costs a tenth of a CartPole step)."""
     any_redo = False
     for k in range(lanes):
         next_state, reward, term, ok, _ = advance(state_of(states, k, params), k, actor, params, mode)
-        store(scratch, k, next_state)
+        store(next_states, k, next_state)
         rewards[k] = reward
         terminated[k] = term
         again = (not ok) & live[k]
@@ -301,9 +302,6 @@ def step_lanes(states: np.ndarray, actor: Any, params: Any, mode: Any, lanes: in
         for k in range(lanes):
             if redo[k]:
                 next_state, reward, term, _, _ = advance(state_of(states, k, params), k, actor, params, Libm())
-                store(scratch, k, next_state)
+                store(next_states, k, next_state)
                 rewards[k] = reward
                 terminated[k] = term
-    for i in range(states.shape[0]):
-        for k in range(lanes):
-            states[i, k] = scratch[i, k]

@@ -130,6 +130,7 @@ def _plan_worker(
     num_blocks = -(-num_candidates // LANES)
     acts = ws.acts
     states = ws.states
+    next_states = ws.scratch
     rewards = ws.rewards
     terminated = ws.terminated
     live = ws.live
@@ -158,7 +159,8 @@ def _plan_worker(
             alive[k] = True
             totals[k] = 0.0
         for t in range(horizon):
-            step_lanes(states, PlanActor(acts, t), params, mode, LANES, live, rewards, terminated, ws.scratch, ws.redo)
+            step_lanes(states, next_states, PlanActor(acts, t), params, mode, LANES, live, rewards, terminated, ws.redo)
+            states, next_states = next_states, states
             for k in range(LANES):
                 totals[k] = totals[k] + rewards[k] if alive[k] else totals[k]
                 alive[k] = alive[k] & ~terminated[k]

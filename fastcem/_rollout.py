@@ -142,6 +142,7 @@ def _worker(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any,
     num_jobs = returns.shape[0] * returns.shape[1]
     lanes = env_lanes(params)
     states = ws.states
+    next_states = ws.scratch
     weights = ws.weights
     live = ws.live
     terminated = ws.terminated
@@ -164,7 +165,8 @@ def _worker(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any,
                     returns[ws.candidate[k], ws.episode[k]] = play_lane(
                         weights, k, states, params, lane_ret[k], lane_steps[k], max_steps)
             return
-        step_lanes(states, actor, params, mode, lanes, live, ws.rewards, terminated, ws.scratch, ws.redo)
+        step_lanes(states, next_states, actor, params, mode, lanes, live, ws.rewards, terminated, ws.redo)
+        states, next_states = next_states, states
         any_done = False
         for k in range(lanes):
             lane_ret[k] += ws.rewards[k]

@@ -50,7 +50,7 @@ def _step_block(states: np.ndarray, actions: np.ndarray, resetting: np.ndarray, 
     ``resetting`` as lanes (:func:`fastcem._engine.step_lanes`), then observe every one."""
     num = min(LANES, states.shape[0] - first)
     lanes = np.zeros((states.shape[1], LANES))
-    prev = np.zeros_like(lanes)
+    next_lanes = np.zeros_like(lanes)
     block_actions = np.zeros(LANES, dtype=actions.dtype)
     lane_rewards = np.zeros(LANES)
     lane_terminated = np.zeros(LANES, dtype=np.bool_)
@@ -62,8 +62,8 @@ def _step_block(states: np.ndarray, actions: np.ndarray, resetting: np.ndarray, 
             lanes[d, k] = states[i, d]
         block_actions[k] = actions[i]
         live[k] = not resetting[i]
-    step_lanes(lanes, GivenActor(block_actions, np.int64(0)), params, mode, LANES, live, lane_rewards, lane_terminated, prev,
-               redo)
+    step_lanes(lanes, next_lanes, GivenActor(block_actions, np.int64(0)), params, mode, LANES, live, lane_rewards,
+               lane_terminated, redo)
     for k in range(num):
         i = first + k
         if resetting[i]:  # already given its reset state: reward 0, no flags
@@ -73,7 +73,7 @@ def _step_block(states: np.ndarray, actions: np.ndarray, resetting: np.ndarray, 
             elapsed[i] = 0
         else:
             for d in range(states.shape[1]):
-                states[i, d] = lanes[d, k]
+                states[i, d] = next_lanes[d, k]
             rewards[i] = lane_rewards[k]
             terminated[i] = lane_terminated[k]
             elapsed[i] += 1
