@@ -32,7 +32,13 @@ import fastcem.training
 from fastcem._gym import gym_returns, sequential_mean
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import P, check_readme_sections, machine, replace_readme_sections, train_env_steps  # noqa: E402
+from common import (  # noqa: E402
+    P,
+    check_readme_sections,
+    machine,
+    replace_readme_sections,
+    train_env_steps,
+)
 
 RUNS_SECTION, QUALITY_SECTION, CLI_SECTION = "cem-runs", "cem-quality", "cli-example"
 #: The README's command-line example.

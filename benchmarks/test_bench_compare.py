@@ -12,8 +12,15 @@ fastcem.  ``benchmarks/compare.py`` prints the same comparison as a table.
 from __future__ import annotations
 
 import pytest
-from baselines import (TASKS, gymnax_available, gymnax_evaluator, make_vector_env, reference_evaluate, vector_env_kind,
-                       vector_evaluate)
+from baselines import (
+    TASKS,
+    gymnax_available,
+    gymnax_evaluator,
+    make_vector_env,
+    reference_evaluate,
+    vector_env_kind,
+    vector_evaluate,
+)
 from common import env_steps
 
 import fastcem

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import numba
 import pytest
-from common import balancing_cartpole, cold_and_warm_first_result, env_steps, pendulum_population
+from common import (
+    balancing_cartpole,
+    cold_and_warm_first_result,
+    env_steps,
+    pendulum_population,
+)
 
 import fastcem
 

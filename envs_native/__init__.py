@@ -10,7 +10,16 @@ with the math of :mod:`envs_native.modes`, ``step``/``observe`` callable from Py
 from __future__ import annotations
 
 from . import cartpole, pendulum
-from .spec import Box, Discrete, EnvInfo, EnvSpec, env_info, env_kernel, register, registered_ids
+from .spec import (
+    Box,
+    Discrete,
+    EnvInfo,
+    EnvSpec,
+    env_info,
+    env_kernel,
+    register,
+    registered_ids,
+)
 
 __all__ = ["ENV_IDS", "Box", "Discrete", "EnvInfo", "EnvSpec", "cartpole", "env_info", "env_kernel",
            "max_episode_steps", "pendulum", "register"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import inline, jit
+from ._jit import inline
 from ._libm import bits, from_bits
 
 _INV_PIO2 = 6.36619772367581382433e-01

@@ -26,7 +26,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic

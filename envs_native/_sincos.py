@@ -42,7 +42,7 @@ import decimal
 
 import numpy as np
 
-from ._jit import inline, jit
+from ._jit import inline
 from ._libm import fma
 
 _INV_PIO2 = 6.36619772367581382433e-01

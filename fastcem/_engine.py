@@ -32,9 +32,9 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
+from envs_native._jit import inline, overload_options
 from envs_native.modes import CERTAIN, Libm, clip
 from envs_native.spec import Box, Discrete, EnvSpec, spec_of_params
-from envs_native._jit import inline, overload_options
 
 INLINE = overload_options()
 

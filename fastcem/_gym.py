@@ -15,8 +15,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from envs_native import env_info
-
 from .policies import gym_policy
 
 

@@ -12,11 +12,10 @@ from envs_native._jit import inline, jit
 from envs_native.modes import Libm
 
 from ._engine import PlanActor, advance, state_of, step_lanes, store
-from ._philox import normal_quad
 from ._parallel import run_workers
+from ._philox import normal_quad
 from ._rollout import barrier, fetch_add
 from .selection import select_elites
-
 
 # Candidates a planning worker rolls out side by side: twice the policy rollouts' LANES (as
 # Pendulum's), so that more independent steps are in flight.

@@ -20,8 +20,16 @@ from envs_native._jit import inline, jit
 from envs_native.modes import Libm
 from envs_native.spec import spec_of_params
 
+from ._engine import (
+    PolicyActor,
+    advance,
+    env_lanes,
+    env_observation,
+    state_of,
+    step_lanes,
+    store,
+)
 from ._parallel import run_workers
-from ._engine import PolicyActor, advance, env_lanes, env_observation, state_of, step_lanes, store
 
 # --- a shared job counter ----------------------------------------------------------------
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numba
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -18,7 +17,15 @@ from envs_native._seeding import check_seed
 from envs_native.modes import Fast, Libm, exact_lanes
 
 from . import _rollout
-from ._checks import as_float_array, as_thetas, check_finite, check_int, check_num_threads, env_params, fast_mode
+from ._checks import (
+    as_float_array,
+    as_thetas,
+    check_finite,
+    check_int,
+    check_num_threads,
+    env_params,
+    fast_mode,
+)
 from ._parallel import num_workers
 
 __all__ = ["Trajectory", "evaluate", "policy_dim", "rollout"]

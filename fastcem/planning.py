@@ -32,13 +32,11 @@ planner's seed and numbered by call and iteration, so a plan is the same for any
 from __future__ import annotations
 
 import math
-import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-import numba
 import numpy as np
 from numba import njit, prange
 from numba.core.registry import CPUDispatcher
@@ -48,7 +46,13 @@ from envs_native import Box, Discrete, EnvInfo, env_info
 from envs_native.modes import Fast, bounded_mode, exact_lanes
 
 from . import _plan_rollout
-from ._checks import as_float_array, check_finite, check_int, check_num_threads, fast_mode
+from ._checks import (
+    as_float_array,
+    check_finite,
+    check_int,
+    check_num_threads,
+    fast_mode,
+)
 from ._parallel import num_workers, run_workers, threads
 from .cem import _check_real
 from .evaluation import FAST_STATE_LIMIT

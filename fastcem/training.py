@@ -23,11 +23,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from envs_native import env_info
 
-from .gym_eval import evaluate_gym, gym_policy_dim, is_native
-
 from ._checks import check_int, check_num_threads, env_params, fast_mode
 from .cem import CEM, HISTORY_COLUMNS
 from .evaluation import evaluate, policy_dim
+from .gym_eval import evaluate_gym, gym_policy_dim, is_native
 
 __all__ = ["EpochStats", "TrainResult", "check_result_path", "load_result", "seed_sequence", "train"]
 

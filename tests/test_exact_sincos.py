@@ -14,9 +14,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from envs_native import cartpole, pendulum
 from envs_native._glibc_trig import glibc_cos, glibc_sin, matches_libm
-from envs_native.modes import CertifiedLanes, GlibcLanes
 from envs_native._sincos import SMALL_LIMIT, exact_sincos, exact_sincos_small, sincos_dd
 
 
@@ -178,18 +176,3 @@ def test_glibc_port_flags_what_it_does_not_cover():
     assert (c == 1.0).all()
 
 
-@pytest.mark.parametrize("env", [cartpole, pendulum])
-def test_the_port_and_the_certified_lanes_give_the_same_rollouts(env, rng):
-    """The population rollouts with glibc's operations and with the certified values (the
-    path taken where the C library is another one) give the same returns, bit for bit."""
-    from fastcem._rollout import evaluate_population
-    from fastcem.evaluation import policy_dim
-
-    env_id = "CartPole-v1" if env is cartpole else "Pendulum-v1"
-    thetas = rng.normal(0.0, 1.0, (300, policy_dim(env_id)))
-    init_states = env.sample_states(rng, (1, 2))
-    out = {}
-    for glibc, mode in ((True, GlibcLanes()), (False, CertifiedLanes())):
-        out[glibc] = np.empty(300)
-        evaluate_population(thetas, init_states, env.default_params(), mode, 200, 2, out[glibc])
-    assert out[True].tobytes() == out[False].tobytes()

@@ -11,8 +11,8 @@ from naive import balancing_cartpole_thetas
 from numba import njit
 
 import fastcem
-from envs_native.modes import Fast, Libm
 from envs_native._fastmath import FAST_TRIG_LIMIT, fast_sincos
+from envs_native.modes import Fast, Libm
 from fastcem import _rollout
 
 

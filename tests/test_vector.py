@@ -10,36 +10,6 @@ import pytest
 import fastcem
 
 
-@pytest.mark.parametrize("env_id, steps", [("CartPole-v1", 1500), ("CartPole-v0", 600), ("Pendulum-v1", 700)])
-def test_same_as_sync_vector_env_across_autoresets(env_id, steps, rng):
-    n = 12
-    reference = gym.make_vec(env_id, num_envs=n, vectorization_mode="sync")
-    native = gym.make_vec(f"fastcem/{env_id}", num_envs=n)
-    assert isinstance(native, fastcem.NativeVectorEnv)
-    assert native.single_observation_space == reference.single_observation_space
-    assert native.action_space == reference.action_space and native.observation_space == reference.observation_space
-    obs_ref, _ = reference.reset(seed=21)
-    obs, info = native.reset(seed=21)
-    assert obs.dtype == np.float32 and obs.tobytes() == obs_ref.tobytes() and info == {}
-    ends = truncations = 0
-    for t in range(steps):
-        if env_id.startswith("CartPole"):
-            # Mostly a balancing controller, so that episodes also reach the TimeLimit.
-            push = (obs[:, 2] + 0.3 * obs[:, 3] > 0).astype(np.int64)
-            actions = np.where(rng.random(n) < 0.1, rng.integers(0, 2, n), push)
-        else:
-            actions = rng.uniform(-2.5, 2.5, (n, 1))
-        got = native.step(actions)
-        want = reference.step(actions)
-        for g, w in zip(got[:4], want[:4]):
-            assert np.asarray(g).dtype == np.asarray(w).dtype and np.asarray(g).tobytes() == np.asarray(w).tobytes(), t
-        obs = got[0]
-        ends += int(got[2].sum())
-        truncations += int(got[3].sum())
-    assert ends + truncations >= n  # autoresets happened
-    assert truncations > 0  # the TimeLimit too
-
-
 def test_list_seeds_reset_with_fresh_entropy_and_make_vec():
     env = fastcem.make_vec("Pendulum-v1", 3)
     a, _ = env.reset(seed=[1, 2, 3])
