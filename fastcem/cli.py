@@ -14,6 +14,7 @@ import argparse
 import math
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -121,6 +122,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _CompileNotice:
+    """Say once on stderr that kernels are being compiled, if loading them takes more than
+    ``after`` seconds (a first run compiles; later runs load numba's cache in a fraction of
+    a second), so that nobody takes the wait for a hang."""
+
+    def __init__(self, what: str, after: float = 1.0) -> None:
+        self._timer = threading.Timer(after, print, (f"fastcem: compiling kernels for {what} (first run only)",),
+                                      {"file": sys.stderr, "flush": True})
+        self._timer.daemon = True
+
+    def __enter__(self) -> None:
+        self._timer.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+
+
 def _threads(requested: int | None) -> int | None:
     """The thread count to use: more than numba has (the seed's ``--num_process 6`` on a
     smaller machine) runs with all of them, and says so."""
@@ -169,8 +187,9 @@ def _experiment(args: argparse.Namespace) -> int:
     seeds = seed_sequence(args.seed)
     # Compile, or load from numba's cache, before the clock starts.
     start = time.perf_counter()
-    evaluate(np.zeros((2, policy_dim(env_id))), env_id, seed=0, num_threads=num_threads, fast=args.fast)
-    elite_indices(np.zeros(2), 1)
+    with _CompileNotice(env_id):
+        evaluate(np.zeros((2, policy_dim(env_id))), env_id, seed=0, num_threads=num_threads, fast=args.fast)
+        elite_indices(np.zeros(2), 1)
     load_seconds = time.perf_counter() - start
 
     total = args.epochs * args.batch_size * args.episodes
@@ -229,7 +248,8 @@ def _plan(args: argparse.Namespace) -> int:
     planner = CEMPlanner(env_id, plan_horizon=args.horizon, num_candidates=args.candidates, top_k=args.top_k,
                          num_iters=args.iters, action_bounds=bounds, seed=args.seed,
                          num_threads=_threads(args.num_threads), fast=args.fast)
-    planner.plan(env_info(env_id).spec.reset_state(0))  # compile or load before the clock starts
+    with _CompileNotice(f"planning on {env_id}"):
+        planner.plan(env_info(env_id).spec.reset_state(0))  # compile or load before the clock starts
     print(f"{env_id}: CEM planner, horizon {args.horizon}, {args.candidates} candidates, top {args.top_k}, "
           f"{args.iters} iterations, warm start{', fast mode' if args.fast else ''}; gymnasium plays the plant")
 
@@ -249,7 +269,8 @@ def _demo(args: argparse.Namespace) -> int:
     # The seed's epoch-0 distribution: mean U(0, 1), std sqrt(1 + extra_std**2) = sqrt(5).
     dim = policy_dim(args.env)
     thetas = rng.uniform(size=dim) + np.sqrt(5.0) * rng.standard_normal((args.population, dim))
-    evaluate(thetas[:2], args.env, seed=args.seed, num_threads=num_threads)  # compile or load
+    with _CompileNotice(args.env):
+        evaluate(thetas[:2], args.env, seed=args.seed, num_threads=num_threads)  # compile or load
     start = time.perf_counter()
     returns = evaluate(thetas, args.env, episodes=args.episodes, seed=args.seed, num_threads=num_threads)
     seconds = time.perf_counter() - start
