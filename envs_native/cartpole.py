@@ -176,7 +176,10 @@ SPEC = EnvSpec(
     action=Discrete(NUM_ACTIONS),
     sample_states=sample_states,
     mirrors="gymnasium/envs/classic_control/cartpole.py",
-    lanes=32,
+    # Lanes stepped side by side by a worker: the step's bookkeeping outside the vector loop
+    # is spread over more lanes (measured on one thread: 16 lanes 73M steps/s, 32 lanes 88M,
+    # 64 lanes 95M).
+    lanes=64,
     name="cartpole",
 )
 register(SPEC)

@@ -181,8 +181,9 @@ SPEC = EnvSpec(
     sample_states=sample_states,
     mirrors="gymnasium/envs/classic_control/pendulum.py",
     # Every episode runs 200 steps and a step is a long chain of dependent operations (sin,
-    # then the dynamics): twice the lanes keep more of them in flight.
-    lanes=32,
+    # then the dynamics): many lanes keep more of them in flight, and spread the step's
+    # bookkeeping (measured: 64 lanes 63.9M steps/s on one thread, 32 lanes 61.5M).
+    lanes=64,
     reward_bound=reward_bound,
     name="pendulum",
 )

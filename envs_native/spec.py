@@ -94,8 +94,9 @@ class EnvSpec:
     mirrors : str
         The gymnasium file the module mirrors.
     lanes : int
-        Episodes a policy-rollout worker steps side by side (a tuning constant: a longer
-        chain of dependent operations per step wants more lanes in flight).
+        Episodes a policy-rollout worker steps side by side (a tuning constant: more lanes
+        keep more independent operations in flight and spread the step's bookkeeping, but
+        leave a longer tail when the queue runs dry).
     reward_bound : callable, optional
         The planner's hook: ``reward_bound(state, horizon, params)`` returns ``(scale,
         floor)`` if returns of ``horizon`` steps from ``state`` rolled out in a bounded mode

@@ -149,6 +149,9 @@ def _worker(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any,
     ``returns[candidate, episode]``; ``ws`` holds ``env_lanes(params)`` lanes."""
     num_jobs = returns.shape[0] * returns.shape[1]
     lanes = env_lanes(params)
+    if ws.live.shape[0] != lanes or ws.states.shape[1] != lanes or ws.weights.shape[1] != lanes:
+        # The lane count is compiled in; a stale cached kernel must not write past the buffers.
+        raise ValueError("workspace and compiled lane count differ: clear numba's cache")
     states = ws.states
     next_states = ws.scratch
     weights = ws.weights
@@ -223,7 +226,9 @@ def evaluate_population(thetas: np.ndarray, init_states: np.ndarray, params: Any
         ws = Workspace.new(init_states.shape[2], thetas.shape[1], spec.lanes)
         _worker(thetas, init_states, params, mode, max_steps, queue, returns, ws)
 
-    run_workers(num_workers, work)
+    # A worker per ``lanes`` episodes at most: starting a thread costs about 0.1 ms, more than
+    # a small population's episodes.
+    run_workers(min(num_workers, -(-returns.size // spec.lanes)), work)
     total = returns[:, 0].copy()
     for e in range(1, returns.shape[1]):
         total += returns[:, e]
