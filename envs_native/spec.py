@@ -118,6 +118,11 @@ class EnvSpec:
     reward_bound: Callable[[NDArray[np.float64], int, Any], tuple[float, float] | None] | None = None
     name: str = field(default="", compare=False)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.lanes, int) or not 1 <= self.lanes <= 64:
+            # The population workers keep one bit a lane in a uint64.
+            raise ValueError(f"lanes must be an int from 1 to 64, got {self.lanes!r}")
+
     @property
     def discrete(self) -> bool:
         return isinstance(self.action, Discrete)

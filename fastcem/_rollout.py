@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from numba import types
+from llvmlite import ir
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -58,6 +59,19 @@ def barrier(sync: np.ndarray, target: int) -> None:
     fetch_add(sync, np.int64(1))
     while fetch_add(sync, np.int64(0)) < target:
         pass
+
+
+@intrinsic
+def trailing_zeros(typingctx, x):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
+    """The number of trailing zero bits of a nonzero uint64 (``llvm.cttz``): the index of its
+    lowest set bit."""
+    if x != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
+        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 1))
+
+    return types.int64(types.uint64), codegen
 
 
 @inline
@@ -178,18 +192,17 @@ def _worker(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any,
             return
         step_lanes(states, next_states, actor, params, mode, lanes, live, ws.rewards, terminated, ws.redo)
         states, next_states = next_states, states
-        any_done = False
+        # The live lanes whose episode ended, as bits: short episodes end lanes at most steps,
+        # and visiting only those beats scanning all the lanes.
+        ended = np.uint64(0)
         for k in range(lanes):
             lane_ret[k] += ws.rewards[k]
             lane_steps[k] += 1
             done = terminated[k] | (lane_steps[k] == max_steps)
-            terminated[k] = done
-            any_done |= done
-        if not any_done:
-            continue
-        for k in range(lanes):
-            if not (terminated[k] and live[k]):
-                continue
+            ended |= np.uint64(done & live[k]) << np.uint64(k)
+        while ended != 0:
+            k = trailing_zeros(ended)
+            ended &= ended - np.uint64(1)
             returns[ws.candidate[k], ws.episode[k]] = lane_ret[k]
             lane_ret[k] = 0.0
             lane_steps[k] = 0
