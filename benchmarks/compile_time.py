@@ -4,7 +4,9 @@ next to the reference's whole run (``python benchmarks/compile_time.py [--write-
 * The command line's runs, each in a fresh process, all sharing one empty ``NUMBA_CACHE_DIR``
   in this order: ``fastcem cartpole``, then ``fastcem pendulum``, then ``fastcem plan pendulum
   --episodes 2`` (cold: each compiles what the ones before it did not), then the three again
-  (warm: everything loads from the cache).  Wall time of the whole command, imports included.
+  (warm: everything loads from the cache).  Wall time of the whole command, imports included;
+  the median of three such sequences, each with a new empty cache (this machine's speed
+  drifts by a third from one minute to the next).
 * The reference's whole CartPole run (``cem.py cartpole --epochs 8 --batch_size 4096`` with 2
   processes, ``reference_cem.run_cem``), in a fresh process, in the same session.
 * Each kernel family alone: a fresh process with its own empty cache times its first call
@@ -19,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import machine, table_script  # noqa: E402
@@ -60,14 +64,17 @@ def _first_call(code: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def measure() -> str:
-    with tempfile.TemporaryDirectory() as cache:
-        cold = [_run(["-m", "fastcem", *args], cache) for _, args, _ in COMMANDS]
-        warm = [_run(["-m", "fastcem", *args], cache) for _, args, _ in COMMANDS]
+def measure(repeats: int = 3) -> str:
+    colds, warms = [], []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as cache:
+            colds.append([_run(["-m", "fastcem", *args], cache) for _, args, _ in COMMANDS])
+            warms.append([_run(["-m", "fastcem", *args], cache) for _, args, _ in COMMANDS])
+    cold, warm = np.median(colds, axis=0), np.median(warms, axis=0)
     with tempfile.TemporaryDirectory() as cache:
         reference = _run(["-c", REFERENCE], cache, cwd=HERE)
     lines = [
-        f"Measured on {machine()}, each run a fresh process.",
+        f"Measured on {machine()}, each run a fresh process; the median of {repeats} sequences.",
         "",
         "| command (cold: empty numba cache, in this order) | cold | target | warm |",
         "|---|---:|---:|---:|",
