@@ -104,7 +104,8 @@ def evaluate(
     ----------
     thetas : array_like, shape (P, policy_dim) or (policy_dim,)
         Linear-policy parameters (see :func:`policy_dim`); any real dtype, converted to float64.
-    env_id : {"CartPole-v0", "CartPole-v1", "Pendulum-v1"}
+    env_id : str
+        A registered env id (``envs_native.ENV_IDS``).
     episodes : int
         Episodes per candidate; the result is their mean return.
     seed : int or numpy.random.Generator, optional
