@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from envs_native import ENV_IDS, Discrete
+import envs_native
+from envs_native import Discrete
 from envs_native._seeding import check_seed
 
 from ._checks import as_float_array, check_finite, check_int
@@ -196,4 +197,4 @@ def evaluate_gym(
 
 def is_native(env_id: object) -> bool:
     """Whether ``env_id`` has native kernels (``fastcem.evaluate`` can score it)."""
-    return isinstance(env_id, str) and env_id in ENV_IDS
+    return isinstance(env_id, str) and env_id in envs_native.ENV_IDS  # registered so far, users' envs too

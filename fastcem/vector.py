@@ -221,14 +221,14 @@ def _from_registry(env_id: str, num_envs: int, max_episode_steps: int | None = N
 
 
 def register() -> None:
-    """Register ``fastcem/CartPole-v0``, ``fastcem/CartPole-v1`` and ``fastcem/Pendulum-v1``
-    for ``gymnasium.make_vec`` (done when fastcem is imported; ``gymnasium.make`` of these
-    ids gives gymnasium's own env)."""
+    """Register ``fastcem/<id>`` for ``gymnasium.make_vec`` for every native env id that
+    gymnasium has too (``fastcem/CartPole-v1``, ...; done when fastcem is imported;
+    ``gymnasium.make`` of these ids gives gymnasium's own env)."""
     from envs_native import ENV_IDS
 
     for env_id in ENV_IDS:
         name = f"fastcem/{env_id}"
-        if name not in gymnasium.registry:
+        if name not in gymnasium.registry and env_id in gymnasium.registry:
             gymnasium.register(
                 id=name,
                 entry_point=gymnasium.spec(env_id).entry_point,

@@ -1,0 +1,76 @@
+"""The engine takes any registered env: a made-up one (``toy_env.py``) runs through
+``evaluate``, ``rollout``, the planner and ``gym_policy`` with no change to fastcem, and
+gives the returns of the same step written in Python.
+
+It runs in a child process with a numba cache of its own: a kernel compiled for an env's
+types is written to that kernel's cache index, and every process that later reads the index
+must be able to import the env's module (see ``docs/design.md``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import toy_env
+
+import envs_native
+from envs_native import Box, Discrete, EnvSpec
+
+CHILD = r'''
+import numpy as np
+import toy_env
+import envs_native
+import fastcem
+
+def python_return(theta, state, steps):
+    policy = fastcem.gym_policy(theta, "Toy-v0")
+    s = (float(state[0]), float(state[1]))
+    total = 0.0
+    for _ in range(steps):
+        action = float(policy(np.array(s, dtype=np.float32))[0])
+        s, reward, terminated = toy_env.python_step(s, action, toy_env.default_params())
+        total += reward
+        if terminated:
+            break
+    return total
+
+assert "Toy-v0" in envs_native.ENV_IDS and fastcem.policy_dim("Toy-v0") == 3
+thetas = np.random.default_rng(12345).normal(0.0, 2.0, (40, 3))
+returns = fastcem.evaluate(thetas, "Toy-v0", reset_seeds=[3])
+start = toy_env.SPEC.reset_state(3)
+assert returns.tolist() == [python_return(t, start, 50) for t in thetas]
+assert len(set(returns.tolist())) > 10  # not a degenerate env
+traj = fastcem.rollout(thetas[0], "Toy-v0", 3)
+assert traj.episode_return == returns[0]
+one = fastcem.evaluate(thetas, "Toy-v0", seed=1, episodes=3, num_threads=1)
+assert one.tobytes() == fastcem.evaluate(thetas, "Toy-v0", seed=1, episodes=3, num_threads=2).tobytes()
+planner = fastcem.CEMPlanner("Toy-v0", plan_horizon=10, num_candidates=64, top_k=8, seed=0)
+assert planner.plan(start).shape == (1,)
+print("ok")
+'''
+
+
+def test_a_registered_env_runs_through_the_engine(tmp_path):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path),
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    res = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr
+
+
+def test_bad_specs_are_refused():
+    kwargs = dict(ids={"Bad-v0": 10}, params=toy_env.Params, default_params=toy_env.default_params,
+                  dynamics=toy_env.dynamics, observation=toy_env.observation, state_dim=2, obs_dim=2,
+                  action=Box(-1.0, 1.0), sample_states=toy_env.sample_states, mirrors="")
+    with pytest.raises(ValueError, match="lanes"):
+        EnvSpec(**{**kwargs, "lanes": 65})
+    with pytest.raises(ValueError, match="already belongs"):
+        envs_native.register(EnvSpec(**kwargs))  # toy_env's Params are taken
+    with pytest.raises(ValueError, match="already registered"):
+        envs_native.register(EnvSpec(**{**kwargs, "ids": {"CartPole-v1": 500}}))
+    with pytest.raises(ValueError, match="n >= 1"):
+        Discrete(0)
+    with pytest.raises(ValueError, match="low < high"):
+        Box(1.0, -1.0)
