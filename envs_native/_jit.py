@@ -12,9 +12,9 @@ They live in one place so that a kernel cannot quietly differ from the others:
   each other are module-level functions, never closures or function arguments: a
   dispatcher passed as an argument is keyed by its address and never hits the cache.
 * ``nogil=True``: a Python thread calling a kernel does not hold up the others.
-* ``step_tuple``/``observe_tuple`` are inlined by numba (``inline="always"``) into the
-  rollout loops: LLVM alone declines to inline Pendulum's step, and then cannot share one
-  ``sin(theta)`` between the observation and the dynamics.
+* The pieces of a kernel (an env's dynamics and observation, the engine's stepper, the
+  modes' math) are :func:`inline`: LLVM always inlines them, so a loop over lanes has no
+  call left and vectorizes, and one ``sin(theta)`` serves the observation and the dynamics.
 """
 
 from __future__ import annotations
