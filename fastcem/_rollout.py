@@ -184,7 +184,7 @@ def _worker(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any,
         num_live += 1
     queue_empty = num_live < lanes
     while num_live > 0:
-        if queue_empty and num_live <= lanes // 16:  # 4 of 64: the vector step costs as much for 1 lane as for 64
+        if queue_empty and num_live <= lanes // 4:  # 16 of 64: about where one vector step costs what those 16 scalar steps do
             for k in range(lanes):
                 if live[k]:
                     returns[ws.candidate[k], ws.episode[k]] = play_lane(
