@@ -24,11 +24,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 import envs_native
-from envs_native import Discrete
 from envs_native._seeding import check_seed
 
 from ._checks import as_float_array, check_finite, check_int
-from .policies import LinearPolicy
+from .policies import LinearMap
 
 __all__ = ["evaluate_gym", "gym_policy_dim"]
 
@@ -71,11 +70,11 @@ def gym_policy_dim(env_id: str) -> int:
     return (obs_dim + 1) * act_dim
 
 
-def _linear_action(theta: NDArray[np.float64], obs: Any, act_dim: int, discrete: bool,
-                   low: NDArray[np.float64] | None, high: NDArray[np.float64] | None) -> Any:
-    """The linear policy's action, ``obs @ W + b`` summed in the compiled rollouts' order
-    (:class:`fastcem.policies.LinearPolicy`)."""
-    y = np.array(LinearPolicy(theta, int(np.size(obs)), Discrete(act_dim)).outputs(obs))
+def _linear_action(linear: LinearMap, obs: Any, discrete: bool, low: NDArray[np.float64] | None,
+                   high: NDArray[np.float64] | None) -> Any:
+    """The linear policy's action from ``obs @ W + b`` summed in the compiled rollouts' order
+    (:class:`fastcem.policies.LinearMap`)."""
+    y = np.array(linear.outputs(obs))
     if discrete:
         # numpy's argmax rules: the first maximum, or the first NaN.
         return int(np.argmax(y))
@@ -97,13 +96,15 @@ def _play_chunk(task: tuple[str, NDArray[np.float64], NDArray[np.int64], Callabl
         obs_dim, act_dim, discrete, low, high = _spaces(env_id)
     out = np.empty(len(thetas))
     for p, theta in enumerate(thetas):
+        if policy is None:
+            linear = LinearMap(theta, obs_dim, act_dim)  # once per candidate, not per step
         total = 0.0
         for s in seeds[p]:
             obs, _ = env.reset(seed=int(s))
             ret = 0.0
             while True:
                 if policy is None:
-                    action = _linear_action(theta, obs, act_dim, discrete, low, high)
+                    action = _linear_action(linear, obs, discrete, low, high)
                 else:
                     action = policy(theta, obs)
                 obs, reward, terminated, truncated, _ = env.step(action)

@@ -20,17 +20,15 @@ from envs_native import Box, Discrete, env_info
 
 from ._checks import as_float_array, check_finite
 
-__all__ = ["LinearPolicy", "gym_policy"]
+__all__ = ["LinearMap", "LinearPolicy", "gym_policy"]
 
 
-class LinearPolicy:
-    """``obs -> action`` of the linear policy ``theta`` for an action space: the argmax of
-    ``obs @ W + b`` for ``Discrete`` (the first maximum, or the first NaN, as numpy's
-    ``argmax``), ``clip(obs @ W + b, low, high)`` as a float64 array for a ``Box``.  ``theta``'s
-    layout: ``W = theta[:obs_dim * act_dim].reshape(obs_dim, act_dim)``, then ``b``."""
+class LinearMap:
+    """``obs -> obs @ W + b`` of the linear policy ``theta`` with ``act_dim`` outputs, in the
+    compiled rollouts' order.  ``theta``'s layout: ``W = theta[:obs_dim *
+    act_dim].reshape(obs_dim, act_dim)``, then ``b``."""
 
-    def __init__(self, theta: NDArray[np.float64], obs_dim: int, space: Discrete | Box) -> None:
-        act_dim = space.n if isinstance(space, Discrete) else 1
+    def __init__(self, theta: NDArray[np.float64], obs_dim: int, act_dim: int) -> None:
         flat = [float(v) for v in theta]
         if len(flat) != (obs_dim + 1) * act_dim:
             raise ValueError(f"theta must have (obs_dim + 1) * act_dim = {(obs_dim + 1) * act_dim} values, "
@@ -38,7 +36,6 @@ class LinearPolicy:
         # Column j of W, then b_j.
         self._columns = [[flat[i * act_dim + j] for i in range(obs_dim)] for j in range(act_dim)]
         self._bias = flat[obs_dim * act_dim:]
-        self._space = space
 
     def outputs(self, obs: Any) -> list[float]:
         """``obs @ W + b`` in the compiled rollouts' order (``obs`` taken as float32)."""
@@ -50,6 +47,17 @@ class LinearPolicy:
                 s += o[i] * column[i]
             out.append(b + s)
         return out
+
+
+class LinearPolicy(LinearMap):
+    """``obs -> action`` of the linear policy ``theta`` for an action space: the argmax of
+    ``obs @ W + b`` for ``Discrete`` (the first maximum, or the first NaN, as numpy's
+    ``argmax``), ``clip(obs @ W + b, low, high)`` as a float64 array for a ``Box``.  ``theta``'s
+    layout: ``W = theta[:obs_dim * act_dim].reshape(obs_dim, act_dim)``, then ``b``."""
+
+    def __init__(self, theta: NDArray[np.float64], obs_dim: int, space: Discrete | Box) -> None:
+        super().__init__(theta, obs_dim, space.n if isinstance(space, Discrete) else 1)
+        self._space = space
 
     def __call__(self, obs: Any) -> Any:
         y = self.outputs(obs)
