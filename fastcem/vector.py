@@ -46,17 +46,15 @@ PARALLEL_BLOCKS = 64
 @jit
 def _step_block(states: np.ndarray, actions: np.ndarray, resetting: np.ndarray, params: Any, mode: Any,
                 max_steps: int, elapsed: np.ndarray, observations: np.ndarray, rewards: np.ndarray,
-                terminated: np.ndarray, truncated: np.ndarray, first: int) -> None:
+                terminated: np.ndarray, truncated: np.ndarray, first: int, lanes: np.ndarray,
+                next_lanes: np.ndarray, block_actions: np.ndarray, lane_rewards: np.ndarray,
+                lane_terminated: np.ndarray, redo: np.ndarray, live: np.ndarray) -> None:
     """Sub-envs ``first .. first + LANES - 1`` (those that exist): step the ones not
-    ``resetting`` as lanes (:func:`fastcem._engine.step_lanes`), then observe every one."""
+    ``resetting`` as lanes (:func:`fastcem._engine.step_lanes`), then observe every one.
+    The lane buffers are the caller's, reused from block to block."""
     num = min(LANES, states.shape[0] - first)
-    lanes = np.zeros((states.shape[1], LANES))
-    next_lanes = np.zeros_like(lanes)
-    block_actions = np.zeros(LANES, dtype=actions.dtype)
-    lane_rewards = np.zeros(LANES)
-    lane_terminated = np.zeros(LANES, dtype=np.bool_)
-    redo = np.zeros(LANES, dtype=np.bool_)
-    live = np.zeros(LANES, dtype=np.bool_)
+    for k in range(LANES):
+        live[k] = False  # a spare lane of the last block steps what it holds, unused
     for k in range(num):
         i = first + k
         for d in range(states.shape[1]):
@@ -94,9 +92,17 @@ def vector_step(states: np.ndarray, actions: np.ndarray, resetting: np.ndarray, 
     of ``LANES``: the ones ``resetting`` (already given their reset state) report reward 0
     and no flags, the others step, count towards the TimeLimit and truncate at it; then
     every one is observed."""
+    # Zeros, not np.empty: a spare lane steps too, and garbage could be a slow subnormal.
+    lanes = np.zeros((states.shape[1], LANES))
+    next_lanes = np.zeros_like(lanes)
+    block_actions = np.zeros(LANES, dtype=actions.dtype)
+    lane_rewards = np.zeros(LANES)
+    lane_terminated = np.zeros(LANES, dtype=np.bool_)
+    redo = np.zeros(LANES, dtype=np.bool_)
+    live = np.zeros(LANES, dtype=np.bool_)
     for b in range(first_block, end_block):
         _step_block(states, actions, resetting, params, mode, max_steps, elapsed, observations, rewards, terminated,
-                    truncated, b * LANES)
+                    truncated, b * LANES, lanes, next_lanes, block_actions, lane_rewards, lane_terminated, redo, live)
 
 
 class NativeVectorEnv(VectorEnv):  # type: ignore[misc]

@@ -178,7 +178,7 @@ def _vector_actions(env_id: str, obs: np.ndarray, n: int, rng: np.random.Generat
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_vector_env_is_sync_vector_env_across_autoresets(env_id, rng):
-    n = 12
+    n = 20  # two blocks of 16 lanes, the second partial
     steps = 3 * envs_native.max_episode_steps(env_id) + 1
     reference = gym.make_vec(env_id, num_envs=n, vectorization_mode="sync")
     native = gym.make_vec(f"fastcem/{env_id}", num_envs=n)
