@@ -1,6 +1,7 @@
 """Native numba kernels of gymnasium's envs, bit-identical to gymnasium.
 
-One module per environment (``envs_native.cartpole``, ``envs_native.pendulum``), each its
+One module per environment (``envs_native.cartpole``, ``pendulum``, ``acrobot``,
+``mountain_car``, ``continuous_mountain_car``), each its
 physics and nothing else: ``default_params``, ``dynamics`` and ``observation`` written once
 with the math of :mod:`envs_native.modes`, ``step``/``observe`` callable from Python,
 ``reset_state``/``sample_states``, and an :class:`~envs_native.spec.EnvSpec` registered with
@@ -9,7 +10,7 @@ with the math of :mod:`envs_native.modes`, ``step``/``observe`` callable from Py
 
 from __future__ import annotations
 
-from . import cartpole, pendulum
+from . import acrobot, cartpole, continuous_mountain_car, mountain_car, pendulum
 from .spec import (
     Box,
     Discrete,
@@ -21,8 +22,8 @@ from .spec import (
     registered_ids,
 )
 
-__all__ = ["ENV_IDS", "Box", "Discrete", "EnvInfo", "EnvSpec", "cartpole", "env_info", "env_kernel",
-           "max_episode_steps", "pendulum", "register"]
+__all__ = ["ENV_IDS", "Box", "Discrete", "EnvInfo", "EnvSpec", "acrobot", "cartpole", "continuous_mountain_car",
+           "env_info", "env_kernel", "max_episode_steps", "mountain_car", "pendulum", "register"]
 
 
 def __getattr__(name: str) -> object:
@@ -33,5 +34,6 @@ def __getattr__(name: str) -> object:
 
 
 def max_episode_steps(env_id: str) -> int:
-    """gymnasium's TimeLimit for ``env_id`` (CartPole-v0 200, CartPole-v1 500, Pendulum-v1 200)."""
+    """gymnasium's TimeLimit for ``env_id`` (CartPole-v0 200, CartPole-v1 500, Pendulum-v1 200,
+    Acrobot-v1 500, MountainCar-v0 200, MountainCarContinuous-v0 999)."""
     return env_info(env_id).max_episode_steps

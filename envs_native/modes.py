@@ -44,11 +44,13 @@ from ._fastmath import fast_sincos
 from ._glibc_trig import glibc_cos, glibc_sin, matches_libm
 from ._jit import inline, jit, overload_options
 from ._libm import fma, libm_powf2, pow2, square_fast
+from ._npy_trig32 import npy_cosf, npy_sinf
 from ._sincos import exact_sincos
 
 __all__ = [
     "CERTAIN", "MODES", "CertifiedBounded", "CertifiedLanes", "Fast", "GlibcBounded", "GlibcLanes", "Libm",
-    "bounded_mode", "clip", "cos", "exact_lanes", "remainder", "sin", "square", "weak",
+    "bounded_mode", "clip", "cos", "exact_lanes", "is_float32", "np_cos32", "np_sin32", "remainder", "sin",
+    "square", "weak", "wrap",
 ]
 
 
@@ -271,3 +273,96 @@ def _ol_weak(value, like):  # noqa: ANN001, ANN202
     if like == types.float32:
         return lambda value, like: np.float32(value)
     return lambda value, like: np.float64(value)
+
+
+def is_float32(x: Any) -> bool:  # pragma: no cover - compiled only
+    """Whether ``x`` is a float32 (a constant when compiled): an env's step follows NumPy 2's
+    promotion rules for an action of either dtype."""
+    raise NotImplementedError
+
+
+@overload(is_float32, **_INLINE)
+def _ol_is_float32(x):  # noqa: ANN001, ANN202
+    yes = x == types.float32
+    return lambda x: yes
+
+
+def np_sin32(m: Any, x: Any) -> tuple[Any, bool]:  # pragma: no cover - compiled only
+    """``(np.sin(np.float32(x)), ok)``: numpy's own float32 ``sin`` (its SIMD routine, not the
+    C library's ``sinf``; :mod:`envs_native._npy_trig32`).  gymnasium meets it where a state
+    is float32 (Acrobot's reset observation), once an episode, so the lane modes leave it to
+    the scalar redo (``ok`` False there)."""
+    raise NotImplementedError
+
+
+def np_cos32(m: Any, x: Any) -> tuple[Any, bool]:  # pragma: no cover - compiled only
+    """``(np.cos(np.float32(x)), ok)``; see :func:`np_sin32`."""
+    raise NotImplementedError
+
+
+def _np_trig32(which: int) -> Any:
+    def typer(m, x):  # noqa: ANN001, ANN202
+        mode = _mode(m)
+        if mode is None:
+            return None
+        if mode.TRIG == "libm":
+            if which == 1:
+                return lambda m, x: (npy_sinf(np.float32(x)), True)
+            return lambda m, x: (npy_cosf(np.float32(x)), True)
+        if mode.TRIG == "fast":
+            return lambda m, x: (np.float32(fast_sincos(np.float64(np.float32(x)))[which]), True)
+        return lambda m, x: (np.float32(0.0), False)
+
+    return typer
+
+
+overload(np_sin32, **_INLINE)(_np_trig32(1))
+overload(np_cos32, **_INLINE)(_np_trig32(0))
+
+
+def wrap(m: Any, x: float, low: float, high: float) -> tuple[float, bool]:  # pragma: no cover - compiled only
+    """``(value, ok)`` of gymnasium's classic-control ``wrap(x, low, high)``: ``x - (high -
+    low)`` while above ``high``, then ``x + (high - low)`` while below ``low``, one rounding a
+    turn.  The lane modes take two turns each way as selects (no loop, so lanes vectorize)
+    and say ``ok`` False when more were needed; :class:`Libm` loops; :class:`Fast` takes the
+    rest in one reduction (not gymnasium's roundings)."""
+    raise NotImplementedError
+
+
+@inline
+def _wrap_twice(x: float, low: float, high: float) -> tuple[float, bool]:
+    diff = high - low
+    x = x - diff if x > high else x
+    x = x - diff if x > high else x
+    ok = not (x > high)
+    x = x + diff if x < low else x
+    x = x + diff if x < low else x
+    return x, ok & (not (x < low))
+
+
+@inline
+def _wrap_loop(x: float, low: float, high: float) -> float:
+    diff = high - low
+    while x > high:
+        x = x - diff
+    while x < low:
+        x = x + diff
+    return x
+
+
+@overload(wrap, **_INLINE)
+def _ol_wrap(m, x, low, high):  # noqa: ANN001, ANN202
+    mode = _mode(m)
+    if mode is None:
+        return None
+    if mode is Libm:
+        return lambda m, x, low, high: (_wrap_loop(x, low, high), True)
+    if mode is Fast:
+
+        def fast_wrap(m, x, low, high):  # noqa: ANN001, ANN202
+            value, ok = _wrap_twice(x, low, high)
+            rest = low + remainder_fast(x - low, high - low)[0]
+            return (value if ok else rest), True
+
+        return fast_wrap
+    return lambda m, x, low, high: _wrap_twice(x, low, high)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from ._jit import inline
 from ._seeding import generator_for_reset_seed
@@ -93,6 +93,12 @@ class EnvSpec:
         ``env.reset(seed=seed)`` draws it.
     mirrors : str
         The gymnasium file the module mirrors.
+    float32_states : bool
+        Whether gymnasium's state is float32 at times (Acrobot's after ``reset``,
+        MountainCarContinuous's after a step), which NumPy 2's promotion rules make part of
+        the arithmetic.  The kernels' state tuple then ends with one more value, 1.0 while the
+        state is float32 and 0.0 while it is float64: ``dynamics`` and ``observation`` read it
+        and ``dynamics`` sets it (:meth:`kernel_states` adds it from an array's dtype).
     lanes : int
         Episodes a policy-rollout worker steps side by side (a tuning constant: more lanes
         keep more independent operations in flight and spread the step's bookkeeping, but
@@ -114,6 +120,7 @@ class EnvSpec:
     action: Discrete | Box
     sample_states: Callable[[np.random.Generator, Any], NDArray[np.float64]]
     mirrors: str
+    float32_states: bool = False
     lanes: int = 16
     reward_bound: Callable[[NDArray[np.float64], int, Any], tuple[float, float] | None] | None = None
     name: str = field(default="", compare=False)
@@ -132,9 +139,31 @@ class EnvSpec:
         """Outputs of a policy: one per action for ``Discrete`` (argmax), one per dimension for ``Box``."""
         return self.action.n if isinstance(self.action, Discrete) else int(np.prod(self.action.shape))
 
-    def reset_state(self, seed: int) -> NDArray[np.float64]:
-        """Exactly the state of ``env.reset(seed=seed)``."""
+    def reset_state(self, seed: int) -> NDArray[Any]:
+        """Exactly the state of ``env.reset(seed=seed)``, with its dtype."""
         return self.sample_states(generator_for_reset_seed(seed), ())
+
+    @property
+    def kernel_state_dim(self) -> int:
+        """Values of the kernels' state tuple: ``state_dim``, and the float32 flag if any."""
+        return self.state_dim + int(self.float32_states)
+
+    def kernel_states(self, states: ArrayLike) -> NDArray[np.float64]:
+        """gymnasium states (``(..., state_dim)``, float64 or float32) as the kernels hold
+        them: float64, with the float32 flag appended where the env has one."""
+        arr = np.asarray(states)
+        out = np.ascontiguousarray(arr, dtype=np.float64)
+        if self.float32_states:
+            flag = np.full(out.shape[:-1] + (1,), 1.0 if arr.dtype == np.float32 else 0.0)
+            out = np.concatenate([out, flag], axis=-1)
+        return out
+
+    def gym_state(self, row: ArrayLike) -> NDArray[Any]:
+        """A kernel state (``(kernel_state_dim,)``) as gymnasium holds it, with its dtype."""
+        row = np.asarray(row, dtype=np.float64)
+        if self.float32_states and row[self.state_dim] != 0.0:
+            return row[: self.state_dim].astype(np.float32)
+        return row[: self.state_dim].copy()
 
 
 @dataclass(frozen=True)

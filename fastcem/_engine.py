@@ -115,7 +115,7 @@ def _ol_state_of(states, k, params):  # noqa: ANN001, ANN202
     spec = _spec(params)
     if spec is None:
         return None
-    return _state_reader(spec.state_dim)
+    return _state_reader(spec.kernel_state_dim)
 
 
 @overload(env_lanes, **INLINE)

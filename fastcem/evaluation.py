@@ -54,7 +54,8 @@ def _start_states(
     reset_seeds: object,
     init_states: object,
 ) -> NDArray[np.float64]:
-    """``(1 or P, episodes, state_dim)`` start states from exactly one of the three sources."""
+    """``(1 or P, episodes, kernel_state_dim)`` start states, as the kernels hold them, from
+    exactly one of the three sources."""
     given = [name for name, v in (("seed", seed), ("reset_seeds", reset_seeds), ("init_states", init_states)) if v is not None]
     if len(given) > 1:
         raise ValueError(f"give at most one of seed, reset_seeds and init_states; got {' and '.join(given)}")
@@ -67,9 +68,11 @@ def _start_states(
                 f"(episodes={episodes}); got shape {seeds.shape}"
             )
         states = [info.spec.reset_state(check_seed(s, "reset_seeds")) for s in seeds]
-        return np.stack(states)[None]
+        return info.spec.kernel_states(np.stack(states)[None])
     if init_states is not None:
         arr = as_float_array(init_states, "init_states")
+        if np.asarray(init_states).dtype == np.float32:  # a float32 state is one of gymnasium's
+            arr = arr.astype(np.float32)
         if arr.ndim == 2:
             arr = arr[None]
         if arr.ndim != 3 or arr.shape[0] not in (1, num_candidates) or arr.shape[1:] != (episodes, info.state_dim):
@@ -78,12 +81,12 @@ def _start_states(
                 f"{episodes}, {info.state_dim}) for {info.env_id}; got {np.shape(init_states)}"
             )
         check_finite(arr, "init_states")
-        return arr
+        return info.spec.kernel_states(arr)
     if isinstance(seed, np.random.Generator):
         rng = seed
     else:
         rng = np.random.default_rng(None if seed is None else check_seed(seed))
-    return info.spec.sample_states(rng, (num_candidates, episodes))
+    return info.spec.kernel_states(info.spec.sample_states(rng, (num_candidates, episodes)))
 
 
 def evaluate(
@@ -116,7 +119,8 @@ def evaluate(
         Every candidate plays the same episodes; episode ``e`` starts exactly where
         gymnasium's ``env.reset(seed=reset_seeds[e])`` does.
     init_states : array_like, shape (episodes, state_dim) or (P, episodes, state_dim), optional
-        Explicit float64 start states.  With none of the three, start states are drawn from
+        Explicit start states, as gymnasium holds them (float64, or float32 where gymnasium's
+        state is float32 at times, which changes its arithmetic).  With none of the three, start states are drawn from
         fresh entropy, as gymnasium's ``reset()`` without a seed.
     num_threads : int, optional
         Threads for this call (default: numba's setting); the previous setting is restored.
@@ -150,7 +154,7 @@ def evaluate(
     mode = Fast() if fast_mode(fast) else exact_lanes()
     if fast:
         # Far from any state an episode reaches: beyond it the polynomial sin/cos lose bits.
-        if (np.abs(starts) > FAST_STATE_LIMIT).any():
+        if (np.abs(starts[..., : info.state_dim]) > FAST_STATE_LIMIT).any():
             raise ValueError(f"fast=True needs start states within ±{FAST_STATE_LIMIT:g}; use the exact mode")
     out = np.empty(arr.shape[0], dtype=np.float64)
     if arr.shape[0]:
@@ -162,9 +166,11 @@ def evaluate(
 class Trajectory:
     """One episode, step by step.
 
-    ``states[t]`` and ``observations[t]`` are the float64 state and float32 observation
-    before action ``actions[t]``, which earned ``rewards[t]``; the last row of each is the
-    final state.  ``terminated``/``truncated`` follow gymnasium's meaning.
+    ``states[t]`` and ``observations[t]`` are the state (its values, as float64) and the
+    float32 observation before action ``actions[t]``, which earned ``rewards[t]``; the last
+    row of each is the final state.  ``terminated``/``truncated`` follow gymnasium's meaning.
+    ``float32_states[t]`` says whether gymnasium holds state ``t`` as float32 (Acrobot's
+    first, MountainCarContinuous's after the first); :meth:`gym_state` gives it so.
     """
 
     states: NDArray[np.float64]
@@ -173,6 +179,11 @@ class Trajectory:
     rewards: NDArray[np.float64]
     terminated: bool
     truncated: bool
+    float32_states: NDArray[np.bool_]
+
+    def gym_state(self, t: int) -> NDArray[Any]:
+        """State ``t`` as gymnasium's ``env.unwrapped.state`` holds it, with its dtype."""
+        return self.states[t].astype(np.float32 if self.float32_states[t] else np.float64)
 
     @property
     def episode_return(self) -> float:
@@ -199,19 +210,21 @@ def rollout(
     arr = as_thetas(theta, policy_dim(env_id), env_id)
     if arr.shape[0] != 1:
         raise ValueError(f"theta must be one parameter vector of length {arr.shape[1]}, got shape {np.shape(theta)}")
-    start = info.spec.reset_state(check_seed(reset_seed, "reset_seed"))
+    start = info.spec.kernel_states(info.spec.reset_state(check_seed(reset_seed, "reset_seed")))
     n = info.max_episode_steps
-    states = np.zeros((n + 1, info.state_dim))
+    states = np.zeros((n + 1, info.spec.kernel_state_dim))
     observations = np.zeros((n + 1, info.obs_dim), dtype=np.float32)
     actions = np.zeros(n, dtype=np.int64 if info.discrete else np.float64)
     rewards = np.zeros(n)
     _, steps, terminated = _rollout.record_episode(arr[0], start, params, Libm(), n, states, observations, actions,
                                                    rewards)
     return Trajectory(
-        states=states[: steps + 1],
+        states=states[: steps + 1, : info.state_dim],
         observations=observations[: steps + 1],
         actions=actions[:steps],
         rewards=rewards[:steps],
         terminated=bool(terminated),
         truncated=bool(not terminated and steps == n),
+        float32_states=states[: steps + 1, info.state_dim] != 0.0 if info.spec.float32_states
+        else np.zeros(steps + 1, dtype=np.bool_),
     )

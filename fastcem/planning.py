@@ -110,7 +110,9 @@ class _NativeModel:
         state = _one_state(args, self.info.state_dim, f"the state of {self.info.env_id}")
         if self.fast and (np.abs(state) > FAST_STATE_LIMIT).any():
             raise ValueError(f"fast=True needs states within ±{FAST_STATE_LIMIT:g}; use the exact mode")
-        return state
+        if np.asarray(args[0]).dtype == np.float32:  # gymnasium computes with its dtype
+            state = state.astype(np.float32)
+        return self.info.spec.kernel_states(state)
 
     def rollout_mode(self, state: NDArray[np.float64], horizon: int) -> tuple[Any, float, float]:
         """``(mode, scale, floor)``: the mode a batch from ``state`` is rolled out in, and the

@@ -123,14 +123,14 @@ class NativeVectorEnv(VectorEnv):  # type: ignore[misc]
         single.close()
         self.observation_space = gymnasium.vector.utils.batch_space(self.single_observation_space, self.num_envs)
         self.action_space = gymnasium.vector.utils.batch_space(self.single_action_space, self.num_envs)
-        self._states = np.zeros((self.num_envs, self.info.state_dim))
+        self._states = np.zeros((self.num_envs, self.info.spec.kernel_state_dim))
         self._observations = np.zeros((self.num_envs, self.info.obs_dim), dtype=np.float32)
         self._rewards = np.zeros(self.num_envs)
         self._terminated = np.zeros(self.num_envs, dtype=np.bool_)
         self._truncated = np.zeros(self.num_envs, dtype=np.bool_)
         self._elapsed = np.zeros(self.num_envs, dtype=np.int64)
         self._rngs: list[np.random.Generator] = []
-        self._reset_buffer = np.zeros((self.num_envs, RESET_BATCH, self.info.state_dim))
+        self._reset_buffer = np.zeros((self.num_envs, RESET_BATCH, self.info.spec.kernel_state_dim))
         self._cursor = np.full(self.num_envs, RESET_BATCH, dtype=np.int64)
 
     def _reset_envs(self, which: NDArray[np.intp]) -> None:
@@ -139,7 +139,7 @@ class NativeVectorEnv(VectorEnv):  # type: ignore[misc]
         gives the same numbers as many calls, and saves a Python call per reset."""
         empty = which[self._cursor[which] == RESET_BATCH]
         for i in empty:
-            self._reset_buffer[i] = self.info.spec.sample_states(self._rngs[i], RESET_BATCH)
+            self._reset_buffer[i] = self.info.spec.kernel_states(self.info.spec.sample_states(self._rngs[i], RESET_BATCH))
         self._cursor[empty] = 0
         self._states[which] = self._reset_buffer[which, self._cursor[which]]
         self._cursor[which] += 1

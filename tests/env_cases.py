@@ -21,6 +21,17 @@ def near(*points: float, spread: float) -> st.SearchStrategy[float]:
     return st.one_of(st.sampled_from(points), *[st.floats(p - spread, p + spread, allow_nan=False) for p in points])
 
 
+def either_dtype(states: st.SearchStrategy[tuple[float, ...]]) -> st.SearchStrategy[np.ndarray]:
+    """States as float64 or float32 arrays (an env whose gymnasium state is float32 at times
+    computes differently on one)."""
+    return st.tuples(states, st.booleans()).map(lambda t: np.array(t[0], dtype=np.float32 if t[1] else np.float64))
+
+
+def either_action_dtype(actions: st.SearchStrategy[float]) -> st.SearchStrategy[object]:
+    """Box actions as float64 (a policy's array) or float32 (``action_space.sample()``)."""
+    return st.tuples(actions, st.booleans()).map(lambda t: np.float32(t[0]) if t[1] else t[0])
+
+
 @dataclass(frozen=True)
 class EnvCases:
     """``states``: a strategy of float64 states (near the termination limits, past the clips,
@@ -34,7 +45,18 @@ class EnvCases:
     long_policies: Callable[[int, np.random.Generator], np.ndarray] | None = None
 
 
+def idle_acrobot_thetas(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Acrobot policies that mostly apply no torque (action 1): the links hang, and the
+    episode runs into the TimeLimit."""
+    thetas = 1e-3 * rng.standard_normal((n, 7 * 3))
+    thetas[:, 6 * 3 + 1] += 1.0
+    return thetas
+
+
 _THETA_LIMIT = 12 * 2 * math.pi / 360
+_car_position = st.one_of(near(-1.2, 0.45, 0.5, 0.6, spread=1e-6), st.floats(-1.3, 0.7, allow_nan=False),
+                          st.floats(-5, 5, allow_nan=False))
+_car_velocity = st.one_of(near(-0.07, 0.0, 0.07, spread=1e-6), st.floats(-0.1, 0.1, allow_nan=False))
 _velocity = st.floats(-50, 50, allow_nan=False)
 
 CASES: dict[str, EnvCases] = {
@@ -57,5 +79,26 @@ CASES: dict[str, EnvCases] = {
         ).map(np.array),
         actions=st.one_of(near(-2.0, 2.0, spread=0.1), st.floats(-10, 10, allow_nan=False)),
         kwargs=[None, {"g": 9.81}, {"g": 3.7}],
+    ),
+    "mountain_car": EnvCases(
+        states=st.tuples(_car_position, _car_velocity).map(np.array),
+        actions=st.sampled_from([0, 1, 2]),
+        kwargs=[None, {"goal_velocity": 0.01}],
+    ),
+    "continuous_mountain_car": EnvCases(
+        states=either_dtype(st.tuples(_car_position, _car_velocity)),
+        actions=either_action_dtype(st.one_of(near(-1.0, 0.0, 1.0, spread=1e-3), st.floats(-3, 3, allow_nan=False))),
+        kwargs=[None, {"goal_velocity": 0.01}],
+    ),
+    "acrobot": EnvCases(
+        states=either_dtype(st.tuples(
+            st.one_of(near(-math.pi, 0.0, math.pi, spread=0.05), st.floats(-10, 10, allow_nan=False)),
+            st.one_of(near(-math.pi, 0.0, math.pi, spread=0.05), st.floats(-10, 10, allow_nan=False)),
+            st.one_of(near(-4 * math.pi, 4 * math.pi, spread=0.5), st.floats(-30, 30, allow_nan=False)),
+            st.one_of(near(-9 * math.pi, 9 * math.pi, spread=0.5), st.floats(-60, 60, allow_nan=False)),
+        )),
+        actions=st.sampled_from([0, 1, 2]),
+        kwargs=[None, {"book_or_nips": "nips"}],
+        long_policies=idle_acrobot_thetas,
     ),
 }

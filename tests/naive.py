@@ -43,10 +43,11 @@ def policy(theta: np.ndarray, obs: np.ndarray, env_id: str):
 def make_env(env_id: str, env_kwargs: dict | None = None) -> gym.Env:
     """``gymnasium.make`` with fastcem's env_kwargs (the integrator is an attribute there)."""
     kwargs = dict(env_kwargs or {})
-    integrator = kwargs.pop("kinematics_integrator", None)
+    # Attributes of the unwrapped env in gymnasium, arguments of default_params in fastcem.
+    attributes = {k: kwargs.pop(k) for k in ("kinematics_integrator", "book_or_nips", "dt") if k in kwargs}
     env = gym.make(env_id, **kwargs)
-    if integrator is not None:
-        env.unwrapped.kinematics_integrator = integrator
+    for name, value in attributes.items():
+        setattr(env.unwrapped, name, value)
     return env
 
 

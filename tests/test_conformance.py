@@ -47,8 +47,11 @@ def assert_same_bits(native: np.ndarray, reference: np.ndarray) -> None:
 
 
 def gym_action(action: object, env_id: str) -> object:
-    """The action as a gymnasium user passes it: an int, or a float64 array for a Box."""
-    return action if env_info(env_id).discrete else np.array([action], dtype=np.float64)
+    """The action as a gymnasium user passes it: an int, or an array for a Box (float32 for
+    a float32 action, as ``action_space.sample()`` gives, else float64)."""
+    if env_info(env_id).discrete:
+        return action
+    return np.array([action], dtype=np.float32 if isinstance(action, np.float32) else np.float64)
 
 
 def population(env_id: str, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -135,12 +138,12 @@ def test_rollout_replays_through_step(env_id, rng):
     params = mod.default_params()
     theta = population(env_id, 2, rng)[0]
     traj = fastcem.rollout(theta, env_id, 5)
-    assert traj.states[0].tobytes() == mod.reset_state(5).tobytes()
+    assert traj.gym_state(0).tobytes() == mod.reset_state(5).tobytes()
     for t in range(len(traj)):
-        assert traj.observations[t].tobytes() == mod.observe(traj.states[t]).tobytes()
+        assert traj.observations[t].tobytes() == mod.observe(traj.gym_state(t)).tobytes()
         action = traj.actions[t].item()
-        nxt, reward, _ = mod.step(traj.states[t], int(action) if env_info(env_id).discrete else action, params)
-        assert nxt.tobytes() == traj.states[t + 1].tobytes()
+        nxt, reward, _ = mod.step(traj.gym_state(t), int(action) if env_info(env_id).discrete else action, params)
+        assert nxt.tobytes() == traj.gym_state(t + 1).tobytes()
         assert reward == traj.rewards[t]
 
 
@@ -151,7 +154,7 @@ def test_exact_lane_modes_agree_and_every_mode_is_deterministic(env_id, rng):
     number of workers."""
     info = env_info(env_id)
     thetas = population(env_id, 300, rng)
-    starts = info.spec.sample_states(rng, (300, 2))
+    starts = info.spec.kernel_states(info.spec.sample_states(rng, (300, 2)))
     params = info.spec.default_params()
     results = {}
     for mode in (Libm(), GlibcLanes(), CertifiedLanes(), Fast()):
@@ -173,7 +176,8 @@ def _vector_actions(env_id: str, obs: np.ndarray, n: int, rng: np.random.Generat
         policy = fastcem.gym_policy(population(env_id, 2, np.random.default_rng(0))[0], env_id)
         steer = np.array([policy(o) for o in obs], dtype=np.int64)
         return np.where(rng.random(n) < 0.1, rng.integers(0, space.n, n), steer)
-    return rng.uniform(1.25 * space.low, 1.25 * space.high, (n, 1))
+    # float64 (a policy's) or float32 (action_space.sample()'s) actions: both dtypes' arithmetic.
+    return rng.uniform(1.25 * space.low, 1.25 * space.high, (n, 1)).astype(rng.choice([np.float32, np.float64]))
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
@@ -209,18 +213,19 @@ def test_planner_native_model_returns_are_gymnasium_rollouts(env_id, rng):
     state = info.spec.reset_state(7)
     actions = rng.uniform(*bounds, size=(50, 40, 1))
     model = planner._model
+    prepared = model.prepare((state,))
     bounded_mode, model.bounded_mode = model.bounded_mode, None
     try:
-        native = model.score(state, actions, None)  # every value checked: gymnasium's own
+        native = model.score(prepared, actions, None)  # every value checked: gymnasium's own
     finally:
         model.bounded_mode = bounded_mode
-    returns = model.score(state, actions, None)
-    _, scale, floor = model.rollout_mode(state, 40)
+    returns = model.score(prepared, actions, None)
+    _, scale, floor = model.rollout_mode(prepared, 40)
     if scale < 0:
         assert returns.tobytes() == native.tobytes()
     else:  # the env's reward_bound: within it, and the elites the exact ones
         assert (np.abs(returns - native) <= scale * np.abs(returns) + floor).all()
-        assert model.elites(state, actions, returns.copy(), 5).tolist() == fastcem.elite_indices(native, 5).tolist()
+        assert model.elites(prepared, actions, returns.copy(), 5).tolist() == fastcem.elite_indices(native, 5).tolist()
     env = gym.make(env_id).unwrapped
     for n in range(50):
         env.reset(seed=0)

@@ -8,6 +8,7 @@ import pytest
 from numba import njit
 
 import fastcem
+from conftest import GYM_ONLY_ID
 from envs_native._fastmath import fast_log
 from fastcem import planning
 from fastcem._philox import fill_normals, philox4x32_10
@@ -425,7 +426,7 @@ def test_bad_planner_arguments(kwargs, error, match):
 
 def test_bad_models_and_states():
     with pytest.raises(ValueError, match="CartPole-v0"):
-        fastcem.CEMPlanner("Acrobot-v1")
+        fastcem.CEMPlanner(GYM_ONLY_ID)
     with pytest.raises(TypeError, match="model must be an env id"):
         fastcem.CEMPlanner(42)
     with pytest.raises(ValueError, match="action_dim is required"):
