@@ -10,7 +10,9 @@ with the math of :mod:`envs_native.modes`, ``step``/``observe`` callable from Py
 
 from __future__ import annotations
 
-from . import acrobot, cartpole, continuous_mountain_car, mountain_car, pendulum
+# Imported in the order ENV_IDS lists them (registration order).
+from . import cartpole, pendulum  # isort: skip
+from . import acrobot, mountain_car, continuous_mountain_car  # isort: skip
 from .spec import (
     Box,
     Discrete,

@@ -21,8 +21,38 @@ from __future__ import annotations
 
 from typing import Any, Callable, TypeVar
 
+import pickle
+
+import llvmlite.binding as llvm
 from numba import njit
+from numba.core import caching
 from numba.core.registry import CPUDispatcher
+
+# A loop over lanes reads every row of the policy's parameters and of the state and writes
+# every row of the next state; LLVM checks each written row against each read one for
+# overlap before it runs the vector loop.  Acrobot's lanes (21 parameter rows, 5 state rows)
+# need more such checks than LLVM's default limit of 128, above which it leaves the loop
+# scalar (its remark: "too many memory checks needed").  The checks run once per loop, not
+# per lane.  A process-wide LLVM option, read when a loop is compiled.
+llvm.set_option("", "-vectorize-memory-check-threshold=1024")
+
+# numba keeps one cache index per function, holding every signature compiled for it; a
+# signature names its argument types, a user's env's params class among them, by module.
+# A process that cannot import that module (another directory, another project) fails to
+# read the index, and numba lets the error through: fastcem would crash on a kernel it only
+# wanted to load.  Such an index is taken as stale instead (numba compiles and rewrites it).
+_load_index = caching.IndexDataCacheFile._load_index
+
+
+def _load_index_or_nothing(self: caching.IndexDataCacheFile) -> dict[Any, Any]:
+    try:
+        return _load_index(self)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError, pickle.UnpicklingError, EOFError, TypeError):
+        return {}
+
+
+if getattr(caching.IndexDataCacheFile._load_index, "__name__", "") != "_load_index_or_nothing":
+    caching.IndexDataCacheFile._load_index = _load_index_or_nothing
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -38,8 +68,15 @@ def jit(fn: F | None = None, **overrides: Any) -> Any:
     """``numba.njit`` with the project's settings; ``overrides`` (e.g. ``parallel=True``) win."""
     options = {**JIT_OPTIONS, **overrides}
     if fn is None:
-        return njit(**options)
-    return njit(**options)(fn)
+        return lambda f: jit(f, **overrides)
+    try:
+        return njit(**options)(fn)
+    except RuntimeError as exc:
+        # Code with no file to cache next to (``python -c``, ``exec``, a REPL) compiles
+        # uncached: numba refuses ``cache=True`` there ("no locator available").
+        if "no locator available" not in str(exc):
+            raise
+        return njit(**{**options, "cache": False})(fn)
 
 
 

@@ -195,4 +195,4 @@ SPEC = EnvSpec(
     lanes=64,
     name="continuous_mountain_car",
 )
-register(SPEC)
+register(SPEC, check=False)  # the conformance tests check it

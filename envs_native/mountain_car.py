@@ -133,4 +133,4 @@ SPEC = EnvSpec(
     lanes=64,
     name="mountain_car",
 )
-register(SPEC)
+register(SPEC, check=False)  # the conformance tests check it

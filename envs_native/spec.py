@@ -195,11 +195,27 @@ _REGISTRY: dict[str, EnvInfo] = {}
 _BY_PARAMS: dict[type, EnvSpec] = {}
 
 
-def register(spec: EnvSpec) -> None:
-    """Make ``spec``'s ids known to fastcem (``evaluate``, ``train``, ``CEMPlanner``,
-    ``make_vec``, ...).  An id registered twice is an error unless it is the same spec."""
+def register(spec: EnvSpec, *, check: bool = True) -> None:
+    """Make ``spec``'s ids known to fastcem (``evaluate``, ``rollout``, ``train``,
+    ``CEMPlanner``, ``make_vec``, ...).  An id registered twice is an error unless it is the
+    same spec.
+
+    With ``check`` (the default), ``dynamics`` and ``observation`` are compiled once here for
+    the spec's types, in the C-library mode, and what they return is checked against the
+    spec, so that a mistake is a ``TypeError``/``ValueError`` now rather than a numba error
+    at the first ``evaluate``.  fastcem's own envs skip it (their tests check them, and it
+    would add to the first run's compile time)."""
     if not isinstance(spec, EnvSpec):
         raise TypeError(f"spec must be an EnvSpec, got {type(spec).__name__}")
+    if not isinstance(spec.action, (Discrete, Box)):
+        raise TypeError(f"spec.action must be envs_native.Discrete or envs_native.Box, got {type(spec.action).__name__}")
+    for name in ("state_dim", "obs_dim"):
+        value = getattr(spec, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"spec.{name} must be an int >= 1, got {value!r}")
+    for name in ("default_params", "sample_states"):
+        if not callable(getattr(spec, name)):
+            raise TypeError(f"spec.{name} must be callable")
     if not spec.ids:
         raise ValueError("spec.ids must name at least one env id")
     for env_id, steps in spec.ids.items():
@@ -213,9 +229,55 @@ def register(spec: EnvSpec) -> None:
         raise ValueError(f"params class {spec.params.__name__} already belongs to another env")
     if not (isinstance(spec.params, type) and issubclass(spec.params, tuple) and hasattr(spec.params, "_fields")):
         raise TypeError("spec.params must be a NamedTuple class")
+    if check:
+        _check_kernels(spec)
     _BY_PARAMS[spec.params] = spec
     for env_id, steps in spec.ids.items():
         _REGISTRY[env_id] = EnvInfo(env_id, spec, steps)
+
+
+def _check_kernels(spec: EnvSpec) -> None:
+    """Compile ``spec``'s kernels for its types and check what they return."""
+    from numba import typeof, types
+    from numba.core.registry import CPUDispatcher
+
+    from .modes import Libm
+
+    for name in ("dynamics", "observation"):
+        if not isinstance(getattr(spec, name), CPUDispatcher):
+            raise TypeError(f"spec.{name} must be a compiled kernel: decorate it with @envs_native.env_kernel")
+    params = spec.default_params()
+    if type(params) is not spec.params:
+        raise TypeError(f"spec.default_params() must return a {spec.params.__name__}, got {type(params).__name__}")
+    state = types.UniTuple(types.float64, spec.kernel_state_dim)
+    action = types.int64 if isinstance(spec.action, Discrete) else types.float64
+    mode = typeof(Libm())
+    where = f"{spec.name or spec.params.__module__}"
+    try:
+        spec.dynamics.compile((state, action, typeof(params), mode))
+        spec.observation.compile((state, typeof(params), mode))
+    except Exception as exc:  # numba's typing errors, reported in one line
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise TypeError(f"{where}: dynamics(state, action, params, m) and observation(state, params, m) must compile "
+                        f"for a state tuple of {spec.kernel_state_dim} floats and a "
+                        f"{'int' if action == types.int64 else 'float'} action: {first}") from None
+    out = spec.dynamics.overloads[(state, action, typeof(params), mode)].signature.return_type
+    if not (isinstance(out, types.BaseTuple) and len(out) == 4):
+        raise ValueError(f"{where}: dynamics must return (next_state, reward, terminated, ok), got {out}")
+    nxt, reward, terminated, ok = out.types
+    if not (isinstance(nxt, types.BaseTuple) and len(nxt) == spec.kernel_state_dim
+            and all(isinstance(t, (types.Float, types.Integer)) for t in nxt.types)):
+        raise ValueError(f"{where}: dynamics' next_state must be a tuple of {spec.kernel_state_dim} floats "
+                         f"(state_dim), got {nxt}")
+    if not isinstance(reward, (types.Float, types.Integer)) or isinstance(reward, types.Boolean):
+        raise ValueError(f"{where}: dynamics' reward must be a float, got {reward}")
+    if not (isinstance(terminated, types.Boolean) and isinstance(ok, types.Boolean)):
+        raise ValueError(f"{where}: dynamics' terminated and ok must be bools, got {terminated} and {ok}")
+    obs = spec.observation.overloads[(state, typeof(params), mode)].signature.return_type
+    if not (isinstance(obs, types.BaseTuple) and len(obs) == 2 and isinstance(obs.types[0], types.BaseTuple)
+            and len(obs.types[0]) == spec.obs_dim and isinstance(obs.types[1], types.Boolean)):
+        raise ValueError(f"{where}: observation must return (obs, ok) with a tuple of {spec.obs_dim} values "
+                         f"(obs_dim), got {obs}")
 
 
 def registered_ids() -> tuple[str, ...]:

@@ -24,7 +24,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from numpy.typing import NDArray
 
-from envs_native import Discrete, env_info
+from envs_native import Discrete, EnvInfo, env_info
 from envs_native._jit import jit
 from envs_native._seeding import check_seed, generator_for_reset_seed
 from envs_native.modes import Libm, exact_lanes
@@ -117,10 +117,7 @@ class NativeVectorEnv(VectorEnv):  # type: ignore[misc]
         self.render_mode = None
         self.params = self.info.spec.default_params()
         self._mode = exact_lanes()
-        single = gymnasium.make(self.info.env_id)
-        self.single_observation_space = single.observation_space
-        self.single_action_space = single.action_space
-        single.close()
+        self.single_observation_space, self.single_action_space = _spaces(self.info)
         self.observation_space = gymnasium.vector.utils.batch_space(self.single_observation_space, self.num_envs)
         self.action_space = gymnasium.vector.utils.batch_space(self.single_action_space, self.num_envs)
         self._states = np.zeros((self.num_envs, self.info.spec.kernel_state_dim))
@@ -210,6 +207,22 @@ class NativeVectorEnv(VectorEnv):  # type: ignore[misc]
 
     def close_extras(self, **kwargs: Any) -> None:
         return None
+
+
+def _spaces(info: EnvInfo) -> tuple[gymnasium.spaces.Space, gymnasium.spaces.Space]:
+    """gymnasium's observation and action spaces of ``info``'s env; for an env gymnasium does
+    not have (a user's), the spaces its spec describes: unbounded float32 observations, and
+    ``Discrete(n)`` or a float32 ``Box`` of actions."""
+    if info.env_id in gymnasium.registry:
+        single = gymnasium.make(info.env_id)
+        spaces = single.observation_space, single.action_space
+        single.close()
+        return spaces
+    space = info.spec.action
+    obs = gymnasium.spaces.Box(-np.inf, np.inf, (info.obs_dim,), dtype=np.float32)
+    if isinstance(space, Discrete):
+        return obs, gymnasium.spaces.Discrete(space.n)
+    return obs, gymnasium.spaces.Box(space.low, space.high, space.shape, dtype=np.float32)
 
 
 def make_vec(env_id: str, num_envs: int, *, num_threads: int | None = None) -> NativeVectorEnv:

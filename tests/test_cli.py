@@ -41,6 +41,25 @@ def test_cartpole_prints_the_seeds_lines_and_scores_in_gymnasium(tmp_path):
     assert _without_compile_notice(res.stderr) == ""
 
 
+@pytest.mark.parametrize("env_id", ["Acrobot-v1", "MountainCarContinuous-v0"])
+def test_train_runs_any_native_env_id(env_id, tmp_path):
+    out = tmp_path / "run.npz"
+    code = cli.main(["train", env_id, "--epochs", "2", "--batch-size", "64", "--seed", "3", "--eval-episodes", "2",
+                     "--init-std", "2.5", "--out", str(out)])
+    assert code == 0
+    expected = fastcem.train(env_id, epochs=2, batch_size=64, seed=3, std=2.5)
+    assert fastcem.load_result(out).mean.tobytes() == expected.mean.tobytes()
+
+
+def test_train_fills_in_the_envs_settings():
+    args = cli.build_parser().parse_args(["train", "Pendulum-v1"])
+    cli._train_defaults(args)
+    assert (args.epochs, args.episodes, args.init_std) == (15, 1, 1.0)
+    args = cli.build_parser().parse_args(["train", "Pendulum-v1", "--epochs", "3"])
+    cli._train_defaults(args)
+    assert args.epochs == 3
+
+
 def _without_compile_notice(stderr: str) -> str:
     """stderr less the notice a run prints while it compiles (whether it does depends on
     numba's cache)."""
@@ -120,6 +139,9 @@ def test_missing_extra_says_how_to_install_it(monkeypatch, capsys, tmp_path, mis
     ("cartpole", "--plot", "/no/such/dir/p.png"),
     ("cartpole", "--bogus"),
     ("demo", "--population", "0"),
+    ("train", "LunarLander-v3"),
+    ("train", "Acrobot-v1", "--init-std", "0"),
+    ("train",),
     ("plan", "acrobot"),
     ("plan", "pendulum", "--top-k", "5000"),
     ("plan", "pendulum", "--horizon", "0"),

@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import toy_env
@@ -49,6 +50,14 @@ one = fastcem.evaluate(thetas, "Toy-v0", seed=1, episodes=3, num_threads=1)
 assert one.tobytes() == fastcem.evaluate(thetas, "Toy-v0", seed=1, episodes=3, num_threads=2).tobytes()
 planner = fastcem.CEMPlanner("Toy-v0", plan_horizon=10, num_candidates=64, top_k=8, seed=0)
 assert planner.plan(start).shape == (1,)
+result = fastcem.train("Toy-v0", epochs=2, batch_size=64, seed=0)
+assert result.best_theta.shape == (3,)
+venv = fastcem.make_vec("Toy-v0", 3)
+obs, _ = venv.reset(seed=3)
+assert obs.tobytes() == np.array([toy_env.SPEC.reset_state(s) for s in (3, 4, 5)], dtype=np.float32).tobytes()
+state = (float(toy_env.SPEC.reset_state(3)[0]), float(toy_env.SPEC.reset_state(3)[1]))
+obs, rewards, *_ = venv.step(np.full((3, 1), 0.25))
+assert rewards[0] == toy_env.python_step(state, 0.25, toy_env.default_params())[1]
 print("ok")
 '''
 
@@ -58,6 +67,18 @@ def test_a_registered_env_runs_through_the_engine(tmp_path):
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
     res = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr
+    # The kernels' cache index now names toy_env's types.  A process that cannot import
+    # toy_env still loads (or compiles) its own kernels from that cache.
+    env["PYTHONPATH"] = os.environ.get("PYTHONPATH", "")
+    other = "import numpy as np, fastcem; print(fastcem.evaluate(np.zeros((2, 10)), 'CartPole-v1', seed=0))"
+    res = subprocess.run([sys.executable, "-c", other], env=env, capture_output=True, text=True, timeout=600,
+                         cwd=tmp_path)
+    assert res.returncode == 0 and "toy_env" not in res.stderr, res.stderr
+
+
+class _Params2(NamedTuple):
+    dt: float
+    limit: float
 
 
 def test_bad_specs_are_refused():
@@ -70,7 +91,66 @@ def test_bad_specs_are_refused():
         envs_native.register(EnvSpec(**kwargs))  # toy_env's Params are taken
     with pytest.raises(ValueError, match="already registered"):
         envs_native.register(EnvSpec(**{**kwargs, "ids": {"CartPole-v1": 500}}))
+    with pytest.raises(ValueError, match="TimeLimits"):
+        envs_native.register(EnvSpec(**{**kwargs, "ids": {"Bad-v0": 0}, "params": _Params2}))
+    with pytest.raises(TypeError, match="env_kernel"):
+        envs_native.register(EnvSpec(**{**kwargs, "params": _Params2, "dynamics": toy_env.python_step}))
+    with pytest.raises(TypeError, match="Discrete or envs_native.Box"):
+        envs_native.register(EnvSpec(**{**kwargs, "params": _Params2, "action": "continuous"}))
+    assert "Bad-v0" not in envs_native.ENV_IDS
     with pytest.raises(ValueError, match="n >= 1"):
         Discrete(0)
     with pytest.raises(ValueError, match="low < high"):
         Box(1.0, -1.0)
+
+
+BAD_KERNELS = r"""
+import numpy as np, pytest
+from typing import NamedTuple
+import envs_native, toy_env
+from envs_native import Box, EnvSpec, env_kernel
+
+class P(NamedTuple):
+    dt: float
+    limit: float
+
+@env_kernel
+def three_values(state, action, p, m):
+    return state, 0.0, False
+
+@env_kernel
+def wrong_size(state, action, p, m):
+    return (state[0],), 0.0, False, True
+
+@env_kernel
+def wrong_obs(state, p, m):
+    return (np.float32(state[0]),), True
+
+@env_kernel
+def does_not_type(state, action, p, m):
+    return state.nope, 0.0, False, True
+
+base = dict(ids={"Bad-v0": 10}, params=P, default_params=lambda: P(0.1, 1.5), dynamics=toy_env.dynamics,
+            observation=toy_env.observation, state_dim=2, obs_dim=2, action=Box(-1.0, 1.0),
+            sample_states=toy_env.sample_states, mirrors="")
+for changes, error, match in [
+    ({"dynamics": three_values}, ValueError, "must return .next_state, reward, terminated, ok."),
+    ({"dynamics": wrong_size}, ValueError, "tuple of 2 floats"),
+    ({"observation": wrong_obs}, ValueError, "tuple of 2 values"),
+    ({"dynamics": does_not_type}, TypeError, "must compile"),
+    ({"default_params": lambda: (0.1, 1.5)}, TypeError, "must return a P"),
+]:
+    with pytest.raises(error, match=match):
+        envs_native.register(EnvSpec(**{**base, **changes}))
+    assert "Bad-v0" not in envs_native.ENV_IDS
+envs_native.register(EnvSpec(**base))  # the same spec, right: accepted
+assert "Bad-v0" in envs_native.ENV_IDS
+print("ok")
+"""
+
+
+def test_bad_kernels_are_refused_at_registration(tmp_path):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path),
+           "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    res = subprocess.run([sys.executable, "-c", BAD_KERNELS], env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr
