@@ -118,6 +118,7 @@ def gymnax_evaluator(env_id: str, thetas: NDArray[np.float64], seed: int = 0) ->
     space = gymnasium.make(env_id).action_space
     discrete = isinstance(space, gymnasium.spaces.Discrete)
     act_dim = int(space.n) if discrete else 1
+    low, high = (0.0, 0.0) if discrete else (float(space.low[0]), float(space.high[0]))
     obs_dim = fastcem.policy_dim(env_id) // act_dim - 1
     n = thetas.shape[0]
     weights = jnp.asarray(thetas[:, : obs_dim * act_dim].reshape(n, obs_dim, act_dim), dtype=jnp.float32)
@@ -134,7 +135,7 @@ def gymnax_evaluator(env_id: str, thetas: NDArray[np.float64], seed: int = 0) ->
         def body(carry: Any, _: Any) -> tuple[Any, None]:
             obs, state, alive, steps, total, key = carry
             y = jnp.einsum("pi,pij->pj", obs, weights) + bias
-            action = jnp.argmax(y, axis=-1) if discrete else jnp.clip(y[:, 0], -2.0, 2.0)
+            action = jnp.argmax(y, axis=-1) if discrete else jnp.clip(y[:, 0], low, high)
             key, sub = jax.random.split(key)
             out = step(jax.random.split(sub, n), state, action, params)
             obs, state = out[0], out[1]

@@ -99,6 +99,12 @@ class EnvSpec:
         the arithmetic.  The kernels' state tuple then ends with one more value, 1.0 while the
         state is float32 and 0.0 while it is float64: ``dynamics`` and ``observation`` read it
         and ``dynamics`` sets it (:meth:`kernel_states` adds it from an array's dtype).
+    exact_lanes : bool
+        Whether the exact mode steps lanes side by side as vector code (the default), or
+        one at a time in the C library's arithmetic (:class:`envs_native.modes.Libm`): for
+        an env whose step holds so much ``sin``/``cos`` that the lanes' branch-free versions,
+        which LLVM may leave scalar where table lookups are slow, cost more than the C
+        library's (Acrobot: 22 a step).  A tuning constant; the bits are the same.
     lanes : int
         Episodes a policy-rollout worker steps side by side (a tuning constant: more lanes
         keep more independent operations in flight and spread the step's bookkeeping, but
@@ -121,6 +127,7 @@ class EnvSpec:
     sample_states: Callable[[np.random.Generator, Any], NDArray[np.float64]]
     mirrors: str
     float32_states: bool = False
+    exact_lanes: bool = True
     lanes: int = 16
     reward_bound: Callable[[NDArray[np.float64], int, Any], tuple[float, float] | None] | None = None
     name: str = field(default="", compare=False)
@@ -142,6 +149,12 @@ class EnvSpec:
     def reset_state(self, seed: int) -> NDArray[Any]:
         """Exactly the state of ``env.reset(seed=seed)``, with its dtype."""
         return self.sample_states(generator_for_reset_seed(seed), ())
+
+    def exact_mode(self) -> Any:
+        """The mode of this env's exact kernels (see ``exact_lanes``)."""
+        from .modes import Libm, exact_lanes
+
+        return exact_lanes() if self.exact_lanes else Libm()
 
     @property
     def kernel_state_dim(self) -> int:

@@ -14,7 +14,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from envs_native import EnvInfo, env_info
 from envs_native._seeding import check_seed
-from envs_native.modes import Fast, Libm, exact_lanes
+from envs_native.modes import Fast, Libm
 
 from . import _rollout
 from ._checks import (
@@ -151,7 +151,7 @@ def evaluate(
     episodes = check_int(episodes, "episodes", minimum=1)
     nthreads = check_num_threads(num_threads)
     starts = _start_states(info, arr.shape[0], episodes, seed, reset_seeds, init_states)
-    mode = Fast() if fast_mode(fast) else exact_lanes()
+    mode = Fast() if fast_mode(fast) else info.spec.exact_mode()
     if fast:
         # Far from any state an episode reaches: beyond it the polynomial sin/cos lose bits.
         if (np.abs(starts[..., : info.state_dim]) > FAST_STATE_LIMIT).any():

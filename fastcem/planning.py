@@ -43,7 +43,7 @@ from numba.core.registry import CPUDispatcher
 from numpy.typing import ArrayLike, NDArray
 
 from envs_native import Box, Discrete, EnvInfo, env_info
-from envs_native.modes import Fast, bounded_mode, exact_lanes
+from envs_native.modes import Fast, bounded_mode
 
 from . import _plan_rollout
 from ._checks import (
@@ -102,7 +102,7 @@ class _NativeModel:
         self.info = info
         self.params = info.spec.default_params()
         self.fast = fast
-        self.mode = Fast() if fast else exact_lanes()
+        self.mode = Fast() if fast else info.spec.exact_mode()
         self.bounded_mode = None if fast or info.spec.reward_bound is None else bounded_mode()
         self.action_dim = 1
 

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from envs_native import Discrete, EnvInfo, env_info
 from envs_native._jit import jit
 from envs_native._seeding import check_seed, generator_for_reset_seed
-from envs_native.modes import Libm, exact_lanes
+from envs_native.modes import Libm
 
 from ._checks import check_int, check_num_threads
 from ._engine import GivenActor, env_observation, state_of, step_lanes, store
@@ -116,7 +116,7 @@ class NativeVectorEnv(VectorEnv):  # type: ignore[misc]
         self.num_threads = check_num_threads(num_threads)
         self.render_mode = None
         self.params = self.info.spec.default_params()
-        self._mode = exact_lanes()
+        self._mode = self.info.spec.exact_mode()
         self.single_observation_space, self.single_action_space = _spaces(self.info)
         self.observation_space = gymnasium.vector.utils.batch_space(self.single_observation_space, self.num_envs)
         self.action_space = gymnasium.vector.utils.batch_space(self.single_action_space, self.num_envs)
