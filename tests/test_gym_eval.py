@@ -24,7 +24,7 @@ def process_pool():
         yield pool
 
 
-@pytest.mark.parametrize("env_id", ["CartPole-v1", "Pendulum-v1"])
+@pytest.mark.parametrize("env_id", fastcem.ENV_IDS)
 def test_equals_evaluate_on_native_envs_through_any_pool(env_id, process_pool, rng):
     thetas = population(env_id, 30, rng)
     expected = fastcem.evaluate(thetas, env_id, episodes=2, reset_seeds=[11, 12])

@@ -406,6 +406,15 @@ def test_mpc_pendulum_swings_up_and_holds():
     assert result.returns.mean() > -300  # a linear policy gets about -800 from random starts
 
 
+@pytest.mark.parametrize("env_id", ["Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0"])
+def test_mpc_plays_gymnasium_episodes_on_every_native_env(env_id):
+    # Their rewards are sparse (-1 a step until a goal that short plans rarely reach), so
+    # this checks the loop, not the control; the conformance suite checks the model's returns.
+    planner = fastcem.CEMPlanner(env_id, plan_horizon=10, num_candidates=64, top_k=8, num_iters=2, seed=0)
+    result = fastcem.mpc_run(env_id, planner, episodes=1, reset_seeds=[2])
+    assert 1 <= result.decisions <= fastcem.max_episode_steps(env_id) and np.isfinite(result.returns).all()
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"action_bounds": (1.0, -1.0)}, ValueError, "low < high"),
     ({"action_bounds": (-np.inf, 1.0)}, ValueError, "finite"),
