@@ -44,7 +44,7 @@ from ._fastmath import fast_sincos
 from ._glibc_trig import glibc_cos, glibc_sin, matches_libm
 from ._jit import inline, jit, overload_options
 from ._libm import fma, libm_powf2, pow2, square_fast
-from ._npy_trig32 import npy_cosf, npy_sinf
+from ._npy_trig32 import libm_cosf, libm_sinf, matches_numpy, npy_cosf, npy_sinf
 from ._sincos import exact_sincos
 
 __all__ = [
@@ -306,9 +306,14 @@ def _np_trig32(which: int) -> Any:
         if mode is None:
             return None
         if mode.TRIG == "libm":
+            # numpy's SIMD routine where numpy runs it (AVX2 + FMA3 and up); elsewhere numpy
+            # calls the C library's sinf/cosf.  Decided once per process, when compiling.
+            simd = matches_numpy()
             if which == 1:
-                return lambda m, x: (npy_sinf(np.float32(x)), True)
-            return lambda m, x: (npy_cosf(np.float32(x)), True)
+                sinf = npy_sinf if simd else libm_sinf
+                return lambda m, x: (sinf(np.float32(x)), True)
+            cosf = npy_cosf if simd else libm_cosf
+            return lambda m, x: (cosf(np.float32(x)), True)
         if mode.TRIG == "fast":
             return lambda m, x: (np.float32(fast_sincos(np.float64(np.float32(x)))[which]), True)
         return lambda m, x: (np.float32(0.0), False)
