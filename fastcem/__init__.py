@@ -13,6 +13,7 @@ from envs_native import ENV_IDS, max_episode_steps
 from .cem import CEM
 from .evaluation import Trajectory, evaluate, policy_dim, rollout
 from .gym_eval import evaluate_gym, gym_policy_dim
+from .mlp import MLP
 from .planning import CEMPlanner, MPCResult, mpc, mpc_run
 from .policies import gym_policy
 from .selection import elite_indices
@@ -23,6 +24,7 @@ from .vector import register as _register_vector_envs
 _register_vector_envs()
 
 __all__ = [
+    "MLP",
     "CEM",
     "CEMPlanner",
     "ENV_IDS",

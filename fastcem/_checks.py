@@ -56,15 +56,16 @@ def check_finite(arr: NDArray[np.float64], name: str) -> None:
         raise ValueError(f"{name} must be finite; found NaN or inf{where}")
 
 
-def as_thetas(thetas: object, dim: int, env_id: str) -> NDArray[np.float64]:
-    """``(P, dim)`` float64 parameters from a ``(P, dim)`` or ``(dim,)`` array."""
+def as_thetas(thetas: object, dim: int, env_id: str, what: str = "(obs_dim + 1) * act_dim") -> NDArray[np.float64]:
+    """``(P, dim)`` float64 parameters from a ``(P, dim)`` or ``(dim,)`` array; ``what`` says
+    how ``dim`` follows from the policy, for the message."""
     arr = as_float_array(thetas, "thetas")
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != dim:
         raise ValueError(
             f"thetas must have shape (P, {dim}) or ({dim},) for {env_id} "
-            f"(policy_dim = (obs_dim + 1) * act_dim = {dim}); got shape {np.shape(thetas)}"
+            f"(policy_dim = {what} = {dim}); got shape {np.shape(thetas)}"
         )
     check_finite(arr, "thetas")
     return arr

@@ -36,6 +36,8 @@ from envs_native._jit import inline, overload_options
 from envs_native.modes import CERTAIN, Libm, clip
 from envs_native.spec import Box, Discrete, EnvSpec, spec_of_params
 
+from .mlp import relu_ops, tanh_ops
+
 INLINE = overload_options()
 
 
@@ -216,6 +218,29 @@ class GivenActor(NamedTuple):
     first: int
 
 
+class Tanh(NamedTuple):
+    """The MLP's hidden activation :func:`fastcem.mlp.tanh_ops` (a type: compiled in)."""
+
+
+class Relu(NamedTuple):
+    """The MLP's hidden activation ``max(x, 0)`` (a type: compiled in)."""
+
+
+class MLPActor(NamedTuple):
+    """The network of candidate ``candidate[k]`` in lane ``k``, its parameters the row
+    ``thetas[candidate[k]]`` (each layer's ``W``, ``in x out`` row-major, then ``b``):
+    ``sizes`` its widths from input to output; ``x``, ``y`` (``lanes * width``) and ``actions``
+    (``lanes``) scratch."""
+
+    thetas: np.ndarray
+    candidate: np.ndarray
+    sizes: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    actions: np.ndarray
+    activation: Any
+
+
 def act(actor: Any, k: Any, obs: Any, params: Any) -> Any:  # pragma: no cover - compiled only
     """Lane ``k``'s action."""
     raise NotImplementedError
@@ -227,9 +252,127 @@ def uses_observation(actor: Any) -> Any:  # pragma: no cover - compiled only
     raise NotImplementedError
 
 
+def activate(activation: Any, v: float) -> float:  # pragma: no cover - compiled only
+    """The hidden layers' activation."""
+    raise NotImplementedError
+
+
+@overload(activate, **INLINE)
+def _ol_activate(activation, v):  # noqa: ANN001, ANN202
+    cls = getattr(activation, "instance_class", None)
+    if cls is Tanh:
+        return lambda activation, v: tanh_ops(v)
+    if cls is Relu:
+        return lambda activation, v: relu_ops(v)
+    return None
+
+
+@inline
+def _u(i: int) -> Any:
+    """An index as uint64: numba adds no negative-index wraparound (whose select would hide
+    from LLVM that a loop reads consecutive memory), and no view is made (making one
+    touches its reference count, an atomic operation)."""
+    return np.uint64(i)
+
+
+@inline
+def mlp_forward(actor: MLPActor, k: int) -> Any:
+    """The network of lane ``k`` on its inputs (``actor.x[k * width:]``); returns the buffer
+    holding its outputs (from ``k * width``).  Each unit is ``b_j + (x_0 W_0j + x_1 W_1j +
+    ...)``, ``i`` ascending, as :func:`affine`; the units of a layer are the innermost loop,
+    over a row of ``W`` (contiguous), so that LLVM vectorizes it."""
+    x = actor.x
+    y = actor.y
+    sizes = actor.sizes
+    width = x.shape[0] // actor.actions.shape[0]
+    base = k * width
+    theta = actor.thetas
+    row0 = actor.candidate[k] * theta.shape[1]
+    flat = theta.reshape(-1)
+    layers = sizes.shape[0] - 1
+    off = row0
+    for layer in range(layers):
+        n_in = sizes[layer]
+        n_out = sizes[layer + 1]
+        bias = off + n_in * n_out
+        x0 = x[_u(base)]
+        if n_out >= 8:
+            for j in range(n_out):
+                y[_u(base + j)] = x0 * flat[_u(off + j)]
+            for i in range(1, n_in):
+                xi = x[_u(base + i)]
+                r = off + i * n_out
+                for j in range(n_out):
+                    y[_u(base + j)] += xi * flat[_u(r + j)]
+        else:  # a narrow layer (the outputs): one sum at a time, not a short loop per input
+            for j in range(n_out):
+                v = x0 * flat[_u(off + j)]
+                for i in range(1, n_in):
+                    v += x[_u(base + i)] * flat[_u(off + i * n_out + j)]
+                y[_u(base + j)] = v
+        if layer < layers - 1:
+            for j in range(n_out):
+                y[_u(base + j)] = activate(actor.activation, flat[_u(bias + j)] + y[_u(base + j)])
+        else:
+            for j in range(n_out):
+                y[_u(base + j)] = flat[_u(bias + j)] + y[_u(base + j)]
+        off = bias + n_out
+        x, y = y, x
+    return x
+
+
+def mlp_action(actor: Any, outputs: Any, k: Any, params: Any) -> Any:  # pragma: no cover - compiled only
+    """Lane ``k``'s action from the network's outputs (``outputs[:, k]``), as the linear
+    policy maps its outputs: the first maximum (or NaN) for ``Discrete``, clipped for ``Box``."""
+    raise NotImplementedError
+
+
+@overload(mlp_action, **INLINE)
+def _ol_mlp_action(actor, outputs, k, params):  # noqa: ANN001, ANN202
+    spec = _spec(params)
+    if spec is None:
+        return None
+    space = spec.action
+    if isinstance(space, Discrete):
+        n = space.n
+
+        def discrete(actor, outputs, k, params):  # noqa: ANN001, ANN202
+            base = k * (outputs.shape[0] // actor.actions.shape[0])
+            best = 0
+            y_best = 0.0
+            seen_nan = False
+            for j in range(n):
+                y = outputs[base + j]
+                take = (j == 0) or ((not seen_nan) and ((y != y) or (y > y_best)))
+                best = j if take else best
+                y_best = y if take else y_best
+                seen_nan = seen_nan or (y != y)
+            return best
+
+        return discrete
+    low, high = float(space.low), float(space.high)
+    return lambda actor, outputs, k, params: clip(outputs[k * (outputs.shape[0] // actor.actions.shape[0])], low,
+                                                  high)
+
+
+@inline
+def load_inputs(actor: MLPActor, k: int, obs: Any) -> None:
+    """Lane ``k``'s inputs: ``obs`` as float64."""
+    base = k * (actor.x.shape[0] // actor.actions.shape[0])
+    for i in range(len(obs)):
+        actor.x[base + i] = np.float64(obs[i])
+
+
 @overload(act, **INLINE)
 def _ol_act(actor, k, obs, params):  # noqa: ANN001, ANN202
     cls = getattr(actor, "instance_class", None)
+    if cls is MLPActor:
+
+        def one_lane(actor, k, obs, params):  # noqa: ANN001, ANN202
+            load_inputs(actor, k, obs)
+            return mlp_action(actor, mlp_forward(actor, k), k, params)
+
+        return one_lane
     if cls is PolicyActor:
         return lambda actor, k, obs, params: policy_action(actor.weights, k, obs, params)
     if cls is PlanActor:
@@ -241,7 +384,7 @@ def _ol_act(actor, k, obs, params):  # noqa: ANN001, ANN202
 
 @overload(uses_observation, **INLINE)
 def _ol_uses_observation(actor):  # noqa: ANN001, ANN202
-    uses = getattr(actor, "instance_class", None) is PolicyActor
+    uses = getattr(actor, "instance_class", None) in (PolicyActor, MLPActor)
     return lambda actor: uses
 
 
@@ -305,3 +448,44 @@ def step_lanes(states: np.ndarray, next_states: np.ndarray, actor: Any, params: 
                 store(next_states, k, next_state)
                 rewards[k] = reward
                 terminated[k] = term
+
+
+def step_policy(states: Any, next_states: Any, actor: Any, params: Any, mode: Any, lanes: Any, live: Any,
+                rewards: Any, terminated: Any, redo: Any) -> None:  # pragma: no cover - compiled only
+    """:func:`step_lanes` for a policy actor.  The linear policy is computed inside the lane
+    loop; a network is computed layer by layer with the lanes innermost (a loop over its
+    units inside the lane loop would not vectorize): the observations first (a lane the mode
+    cannot certify recomputed in the C library's), the network, then the dynamics with the
+    actions given."""
+    raise NotImplementedError
+
+
+@overload(step_policy, **INLINE)
+def _ol_step_policy(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):  # noqa: ANN001, ANN202
+    cls = getattr(actor, "instance_class", None)
+    if cls is PolicyActor:
+
+        def linear(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):  # noqa: ANN001, ANN202
+            step_lanes(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo)
+
+        return linear
+    if cls is not MLPActor:
+        return None
+
+    def network(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):  # noqa: ANN001, ANN202
+        any_redo = False
+        for k in range(lanes):
+            obs, ok = env_observation(state_of(states, k, params), params, mode)
+            load_inputs(actor, k, obs)
+            redo[k] = not ok
+            any_redo |= not ok
+        if not certain(mode) and any_redo:
+            for k in range(lanes):
+                if redo[k]:
+                    load_inputs(actor, k, env_observation(state_of(states, k, params), params, Libm())[0])
+        for k in range(lanes):
+            actor.actions[k] = mlp_action(actor, mlp_forward(actor, k), k, params)
+        step_lanes(states, next_states, GivenActor(actor.actions, np.int64(0)), params, mode, lanes, live, rewards,
+                   terminated, redo)
+
+    return network

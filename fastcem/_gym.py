@@ -15,17 +15,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .mlp import MLP
 from .policies import gym_policy
 
 
-def play(env: Any, theta: NDArray[np.float64], env_id: str, reset_seed: int) -> float:
-    """Play one episode of ``theta`` in the gymnasium env ``env`` from ``reset(seed=reset_seed)``;
-    the rewards are added in step order."""
-    policy = gym_policy(theta, env_id)
+def play(env: Any, theta: NDArray[np.float64], env_id: str, reset_seed: int, policy: MLP | None = None) -> float:
+    """Play one episode of ``theta`` (the linear policy, or ``policy``) in the gymnasium env
+    ``env`` from ``reset(seed=reset_seed)``; the rewards are added in step order."""
+    act = gym_policy(theta, env_id, policy=policy)
     obs, _ = env.reset(seed=int(reset_seed))
     total = 0.0
     while True:
-        obs, reward, terminated, truncated, _ = env.step(policy(obs))
+        obs, reward, terminated, truncated, _ = env.step(act(obs))
         total += float(reward)
         if terminated or truncated:
             return total
@@ -42,13 +43,15 @@ def sequential_mean(values: Iterable[float]) -> float:
     return total / count
 
 
-def gym_returns(theta: NDArray[np.float64], env_id: str, reset_seeds: Iterable[int]) -> NDArray[np.float64]:
-    """The return of ``theta`` in ``gymnasium.make(env_id)`` for each reset seed."""
+def gym_returns(theta: NDArray[np.float64], env_id: str, reset_seeds: Iterable[int],
+                policy: MLP | None = None) -> NDArray[np.float64]:
+    """The return of ``theta`` (the linear policy, or ``policy``) in ``gymnasium.make(env_id)``
+    for each reset seed."""
     import gymnasium
 
     env = gymnasium.make(env_id)
     try:
-        return np.array([play(env, theta, env_id, s) for s in reset_seeds])
+        return np.array([play(env, theta, env_id, s, policy) for s in reset_seeds])
     finally:
         env.close()
 
@@ -63,7 +66,8 @@ def check_video_support() -> None:
             raise ImportError(f"recording a video needs {package}; {VIDEO_EXTRA_HINT}")
 
 
-def record_video(theta: NDArray[np.float64], env_id: str, folder: str | os.PathLike[str], reset_seed: int) -> float:
+def record_video(theta: NDArray[np.float64], env_id: str, folder: str | os.PathLike[str], reset_seed: int,
+                 policy: MLP | None = None) -> float:
     """Record one episode of ``theta`` with gymnasium's ``RecordVideo`` into ``folder``; returns its return."""
     check_video_support()
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -82,6 +86,6 @@ def record_video(theta: NDArray[np.float64], env_id: str, folder: str | os.PathL
         disable_logger=True,
     )
     try:
-        return play(env, theta, env_id, reset_seed)
+        return play(env, theta, env_id, reset_seed, policy)
     finally:
         env.close()

@@ -26,6 +26,7 @@ from envs_native import env_info
 
 from . import CEM, ENV_IDS, elite_indices, evaluate, max_episode_steps, policy_dim
 from ._gym import check_video_support, gym_returns, record_video, sequential_mean
+from .mlp import ACTIVATIONS, MLP
 from .planning import CEMPlanner, mpc_run
 from .plotting import check_plot_support, plot_history
 from .training import EpochStats, TrainResult, check_result_path, seed_sequence, train
@@ -66,6 +67,19 @@ _population = _number(int, "an integer >= 2", lambda v: v >= 2)
 _fraction = _number(float, "a number in (0, 1]", lambda v: 0 < v <= 1)
 _non_negative = _number(float, "a finite number >= 0", lambda v: math.isfinite(v) and v >= 0)
 _positive = _number(float, "a finite number > 0", lambda v: math.isfinite(v) and v > 0)
+
+
+def _widths(text: str) -> tuple[int, ...]:
+    """``--hidden``: comma-separated positive ints (``64,64``); empty or ``none`` for none."""
+    if text.strip().lower() in ("", "none"):
+        return ()
+    try:
+        widths = tuple(int(t) for t in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated layer widths like 64,64, got {text!r}") from None
+    if any(w < 1 for w in widths):
+        raise argparse.ArgumentTypeError(f"layer widths must be positive, got {text!r}")
+    return widths
 
 
 def _add_threads(parser: argparse.ArgumentParser) -> None:
@@ -119,6 +133,10 @@ def _add_cem_options(p: argparse.ArgumentParser, init_std: float | None, episode
     p.add_argument("--init-std", type=_positive, default=init_std,
                    help="the search distribution's initial std" + (env_note or " (default %(default)s)"))
     p.add_argument("--seed", type=_seed, default=None, help="random seed (default: fresh, and printed)")
+    p.add_argument("--hidden", type=_widths, default=(),
+                   help="a network policy's hidden layer widths, e.g. 64,64 (default: none, the linear policy)")
+    p.add_argument("--activation", choices=ACTIVATIONS, default="tanh",
+                   help="the hidden layers' activation (default %(default)s)")
     _add_threads(p)
     p.add_argument("--fast", action="store_true",
                    help="opt-in fast mode for training (polynomial sin/cos; not bit-identical to gymnasium)")
@@ -223,15 +241,17 @@ def _experiment(args: argparse.Namespace) -> int:
     _train_defaults(args)
     _check_outputs(args)
     env_id = args.env
+    policy = MLP(args.hidden, args.activation) if args.hidden else None
     # The optimizer's own checks (an elite count that rounds to 0), before anything is printed.
-    CEM(policy_dim(env_id), population=args.batch_size, elite_frac=args.elite_frac, std=args.init_std,
+    CEM(policy_dim(env_id, policy), population=args.batch_size, elite_frac=args.elite_frac, std=args.init_std,
         extra_std=args.extra_std, extra_decay_time=args.extra_decay_time)
     num_threads = _threads(args.num_threads)
     seeds = seed_sequence(args.seed)
     # Compile, or load from numba's cache, before the clock starts.
     start = time.perf_counter()
     with _CompileNotice(env_id):
-        evaluate(np.zeros((2, policy_dim(env_id))), env_id, seed=0, num_threads=num_threads, fast=args.fast)
+        evaluate(np.zeros((2, policy_dim(env_id, policy))), env_id, seed=0, num_threads=num_threads, fast=args.fast,
+                 policy=policy)
         elite_indices(np.zeros(2), 1)
     load_seconds = time.perf_counter() - start
 
@@ -249,7 +269,7 @@ def _experiment(args: argparse.Namespace) -> int:
         result = train(
             env_id, epochs=args.epochs, batch_size=args.batch_size, elite_frac=args.elite_frac,
             extra_std=args.extra_std, extra_decay_time=args.extra_decay_time, episodes=args.episodes, std=args.init_std,
-            seed=seeds, num_threads=num_threads, callback=report, fast=args.fast,
+            seed=seeds, num_threads=num_threads, callback=report, fast=args.fast, policy=policy,
         )
     print(f"expt took {result.wall_time:.3f} seconds ({result.episodes / result.wall_time:,.0f} episodes/s; "
           f"compiling or loading the kernels took {load_seconds:.2f} s before)")
@@ -274,14 +294,14 @@ def _score(args: argparse.Namespace, result: TrainResult, seeds: np.random.SeedS
     reset_seeds = np.random.default_rng(seeds.spawn(3)[2]).integers(2**31, size=args.eval_episodes)
     n = args.eval_episodes
     print(f"epochs done - evaluating {len(best)} best thetas on {n} fresh gymnasium episode{'s' if n > 1 else ''} each")
-    scores = [sequential_mean(gym_returns(theta, result.env_id, reset_seeds)) for theta in best]
+    scores = [sequential_mean(gym_returns(theta, result.env_id, reset_seeds, result.policy)) for theta in best]
     print(f"best rewards - [{', '.join(f'{s:.1f}' for s in scores)}] mean across {n} episode{'s' if n > 1 else ''} each")
-    native = evaluate(best, result.env_id, episodes=n, reset_seeds=reset_seeds)
+    native = evaluate(best, result.env_id, episodes=n, reset_seeds=reset_seeds, policy=result.policy)
     if native.tolist() != scores:
         print(f"fastcem: error: the native kernels gave {native.tolist()}, gymnasium {scores}", file=sys.stderr)
         return 1
     if args.record_video is not None:
-        ret = record_video(best[0], result.env_id, args.record_video, int(reset_seeds[0]))
+        ret = record_video(best[0], result.env_id, args.record_video, int(reset_seeds[0]), result.policy)
         print(f"recorded the best theta (return {ret:.1f}) to {args.record_video}")
     return 0
 

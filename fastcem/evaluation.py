@@ -27,6 +27,7 @@ from ._checks import (
     fast_mode,
 )
 from ._parallel import num_workers
+from .mlp import MLP, as_policy
 
 __all__ = ["Trajectory", "evaluate", "policy_dim", "rollout"]
 
@@ -36,14 +37,24 @@ __all__ = ["Trajectory", "evaluate", "policy_dim", "rollout"]
 FAST_STATE_LIMIT = 1e5
 
 
-def policy_dim(env_id: str) -> int:
-    """Length of a linear-policy parameter vector: ``(obs_dim + 1) * act_dim``.
+def policy_dim(env_id: str, policy: MLP | None = None) -> int:
+    """Length of a policy's parameter vector on ``env_id``.
 
-    CartPole: 10 (4 observations, 2 actions); Pendulum-v1: 4 (3 observations, 1 torque).
+    The linear policy (``policy=None``): ``(obs_dim + 1) * act_dim``; CartPole: 10 (4
+    observations, 2 actions), Pendulum-v1: 4 (3 observations, 1 torque).
     ``theta[:obs_dim * act_dim].reshape(obs_dim, act_dim)`` is ``W``, the rest is ``b``.
+    An :class:`fastcem.MLP`: each layer's ``(n_in + 1) * n_out``, summed.
     """
     info = env_info(env_id)
-    return (info.obs_dim + 1) * info.act_dim
+    mlp = as_policy(policy)
+    if mlp is None:
+        return (info.obs_dim + 1) * info.act_dim
+    return mlp.num_params(info.obs_dim, info.act_dim)
+
+
+def _thetas(thetas: object, env_id: str, policy: MLP | None) -> NDArray[np.float64]:
+    what = "(obs_dim + 1) * act_dim" if policy is None else f"the parameters of {policy}"
+    return as_thetas(thetas, policy_dim(env_id, policy), env_id, what)
 
 
 def _start_states(
@@ -100,13 +111,14 @@ def evaluate(
     num_threads: int | None = None,
     env_kwargs: dict[str, Any] | None = None,
     fast: bool = False,
+    policy: MLP | None = None,
 ) -> NDArray[np.float64]:
-    """Mean episode return of each linear policy in a population (higher is better).
+    """Mean episode return of each policy in a population (higher is better).
 
     Parameters
     ----------
     thetas : array_like, shape (P, policy_dim) or (policy_dim,)
-        Linear-policy parameters (see :func:`policy_dim`); any real dtype, converted to float64.
+        Policy parameters (see :func:`policy_dim`); any real dtype, converted to float64.
     env_id : str
         A registered env id (``envs_native.ENV_IDS``).
     episodes : int
@@ -135,6 +147,8 @@ def evaluate(
         Still deterministic: the same bits for any thread count.  The tested bound:
         CartPole returns (episode lengths) equal to the exact mode's on a large population,
         Pendulum returns within 1e-9 relative.
+    policy : fastcem.MLP, optional
+        A network policy instead of the linear one (``None``); see :class:`fastcem.MLP`.
 
     Returns
     -------
@@ -147,7 +161,8 @@ def evaluate(
     """
     info = env_info(env_id)
     params = env_params(info, env_kwargs)
-    arr = as_thetas(thetas, policy_dim(env_id), env_id)
+    mlp = as_policy(policy)
+    arr = _thetas(thetas, env_id, mlp)
     episodes = check_int(episodes, "episodes", minimum=1)
     nthreads = check_num_threads(num_threads)
     starts = _start_states(info, arr.shape[0], episodes, seed, reset_seeds, init_states)
@@ -158,7 +173,8 @@ def evaluate(
             raise ValueError(f"fast=True needs start states within ±{FAST_STATE_LIMIT:g}; use the exact mode")
     out = np.empty(arr.shape[0], dtype=np.float64)
     if arr.shape[0]:
-        _rollout.evaluate_population(arr, starts, params, mode, info.max_episode_steps, num_workers(nthreads), out)
+        _rollout.evaluate_population(arr, starts, params, mode, info.max_episode_steps, num_workers(nthreads), out,
+                                     mlp)
     return out
 
 
@@ -198,16 +214,19 @@ class Trajectory:
 
 
 def rollout(
-    theta: ArrayLike, env_id: str, reset_seed: int, env_kwargs: dict[str, Any] | None = None
+    theta: ArrayLike, env_id: str, reset_seed: int, env_kwargs: dict[str, Any] | None = None,
+    policy: MLP | None = None,
 ) -> Trajectory:
-    """Play one episode of the linear policy ``theta`` from ``env.reset(seed=reset_seed)``.
+    """Play one episode of the policy ``theta`` (linear, or ``policy``) from
+    ``env.reset(seed=reset_seed)``.
 
     The same compiled episode as :func:`evaluate`, recording every state, observation,
     action and reward for inspection.
     """
     info = env_info(env_id)
     params = env_params(info, env_kwargs)
-    arr = as_thetas(theta, policy_dim(env_id), env_id)
+    mlp = as_policy(policy)
+    arr = _thetas(theta, env_id, mlp)
     if arr.shape[0] != 1:
         raise ValueError(f"theta must be one parameter vector of length {arr.shape[1]}, got shape {np.shape(theta)}")
     start = info.spec.kernel_states(info.spec.reset_state(check_seed(reset_seed, "reset_seed")))
@@ -216,7 +235,10 @@ def rollout(
     observations = np.zeros((n + 1, info.obs_dim), dtype=np.float32)
     actions = np.zeros(n, dtype=np.int64 if info.discrete else np.float64)
     rewards = np.zeros(n)
-    _, steps, terminated = _rollout.record_episode(arr[0], start, params, Libm(), n, states, observations, actions,
+    ws = _rollout.Workspace.new(info.spec.kernel_state_dim, arr.shape[1], 1)
+    ws.weights[:, 0] = arr[0]
+    actor = _rollout.make_actor(mlp, ws, arr, info.obs_dim, info.act_dim, info.discrete)
+    _, steps, terminated = _rollout.record_episode(actor, start, params, Libm(), n, states, observations, actions,
                                                    rewards)
     return Trajectory(
         states=states[: steps + 1, : info.state_dim],

@@ -27,6 +27,7 @@ import envs_native
 from envs_native._seeding import check_seed
 
 from ._checks import as_float_array, check_finite, check_int
+from .mlp import MLP, as_policy, forward_numpy, split
 from .policies import LinearMap
 
 __all__ = ["evaluate_gym", "gym_policy_dim"]
@@ -63,17 +64,19 @@ def _spaces(env_id: str) -> tuple[int, int, bool, NDArray[np.float64] | None, ND
     raise ValueError(f"{env_id} has action space {act}; {supported}")
 
 
-def gym_policy_dim(env_id: str) -> int:
+def gym_policy_dim(env_id: str, policy: MLP | None = None) -> int:
     """``(obs_dim + 1) * act_dim`` of the linear policy for any gymnasium env (Discrete
-    actions: one output per action, argmax; Box actions: one per dimension, clipped)."""
+    actions: one output per action, argmax; Box actions: one per dimension, clipped), or the
+    parameters of an :class:`fastcem.MLP` ``policy`` with those inputs and outputs."""
     obs_dim, act_dim, _, _, _ = _spaces(env_id)
-    return (obs_dim + 1) * act_dim
+    mlp = as_policy(policy)
+    return (obs_dim + 1) * act_dim if mlp is None else mlp.num_params(obs_dim, act_dim)
 
 
-def _linear_action(linear: LinearMap, obs: Any, discrete: bool, low: NDArray[np.float64] | None,
+def _linear_action(linear: Any, obs: Any, discrete: bool, low: NDArray[np.float64] | None,
                    high: NDArray[np.float64] | None) -> Any:
-    """The linear policy's action from ``obs @ W + b`` summed in the compiled rollouts' order
-    (:class:`fastcem.policies.LinearMap`)."""
+    """The linear policy's (or a network's) action from its outputs, computed in the
+    compiled rollouts' order (:class:`fastcem.policies.LinearMap`, :func:`fastcem.mlp.forward_numpy`)."""
     y = np.array(linear.outputs(obs))
     if discrete:
         # numpy's argmax rules: the first maximum, or the first NaN.
@@ -87,7 +90,9 @@ def _play_chunk(task: tuple[str, NDArray[np.float64], NDArray[np.int64], Callabl
     Returns each candidate's mean return (episodes added in order, rewards in step order)."""
     import gymnasium
 
-    env_id, thetas, seeds, policy = task
+    env_id, thetas, seeds, given = task
+    network = given if isinstance(given, MLP) else None
+    policy = None if network is not None else given
     envs: dict[str, Any] = _WORKER.__dict__.setdefault("envs", {})
     env = envs.get(env_id)
     if env is None:
@@ -96,8 +101,9 @@ def _play_chunk(task: tuple[str, NDArray[np.float64], NDArray[np.int64], Callabl
         obs_dim, act_dim, discrete, low, high = _spaces(env_id)
     out = np.empty(len(thetas))
     for p, theta in enumerate(thetas):
-        if policy is None:
-            linear = LinearMap(theta, obs_dim, act_dim)  # once per candidate, not per step
+        if policy is None:  # once per candidate, not per step
+            linear = LinearMap(theta, obs_dim, act_dim) if network is None else _Network(theta, network, obs_dim,
+                                                                                            act_dim)
         total = 0.0
         for s in seeds[p]:
             obs, _ = env.reset(seed=int(s))
@@ -116,6 +122,17 @@ def _play_chunk(task: tuple[str, NDArray[np.float64], NDArray[np.int64], Callabl
     return out
 
 
+class _Network:
+    """An :class:`fastcem.MLP` ``theta``'s outputs, as :class:`LinearMap` gives the linear policy's."""
+
+    def __init__(self, theta: NDArray[np.float64], policy: MLP, obs_dim: int, act_dim: int) -> None:
+        self._layers = split(theta, policy.sizes(obs_dim, act_dim))
+        self._activation = policy.activation
+
+    def outputs(self, obs: Any) -> list[float]:
+        return [float(v) for v in forward_numpy(self._layers, self._activation, obs)]
+
+
 def evaluate_gym(
     thetas: ArrayLike,
     env_id: str,
@@ -123,7 +140,7 @@ def evaluate_gym(
     reset_seeds: ArrayLike | None = None,
     seed: int | np.random.Generator | None = None,
     episodes: int = 1,
-    policy: Callable[[NDArray[np.float64], Any], Any] | None = None,
+    policy: MLP | Callable[[NDArray[np.float64], Any], Any] | None = None,
     pool: Any = None,
     chunksize: int | None = None,
 ) -> NDArray[np.float64]:
@@ -143,9 +160,10 @@ def evaluate_gym(
         ``np.random.default_rng(seed)`` (fresh entropy if None).
     episodes : int
         Episodes per candidate.
-    policy : callable, optional
-        ``policy(theta, obs) -> action`` instead of the linear policy; with a pool it must be
-        picklable (a module-level function).
+    policy : fastcem.MLP or callable, optional
+        An :class:`fastcem.MLP` (its parameters in ``thetas``, computed as the compiled
+        rollouts compute it), or ``policy(theta, obs) -> action`` instead of the linear
+        policy; with a pool a callable must be picklable (a module-level function).
     pool : object with ``map``, optional
         Runs the tasks: ``multiprocessing.Pool``, a ``concurrent.futures`` executor,
         ``dask.distributed.Client.get_executor()``, ``ray.util.multiprocessing.Pool``.  None
@@ -154,16 +172,20 @@ def evaluate_gym(
         Candidates per task (default: about four tasks per worker when the pool says how
         many it has, else 64).
     """
-    info = _spaces(env_id) if policy is None else None
-    if policy is not None and not callable(policy):
-        raise TypeError(f"policy must be callable, got {type(policy).__name__}")
+    if isinstance(policy, MLP):
+        policy = as_policy(policy)  # MLP(hidden=()) is the linear policy
+    network = policy if isinstance(policy, MLP) else None
+    info = _spaces(env_id) if policy is None or network is not None else None
+    if policy is not None and network is None and not callable(policy):
+        raise TypeError(f"policy must be callable or a fastcem.MLP, got {type(policy).__name__}")
     arr = as_float_array(thetas, "thetas")
     if arr.ndim == 1:
         arr = arr[None, :]
     if info is not None:
-        dim = (info[0] + 1) * info[1]
+        dim = (info[0] + 1) * info[1] if network is None else network.num_params(info[0], info[1])
         if arr.ndim != 2 or arr.shape[1] != dim:
-            raise ValueError(f"thetas must have shape (P, {dim}) or ({dim},) for {env_id}'s linear policy; "
+            what = "linear policy" if network is None else str(network)
+            raise ValueError(f"thetas must have shape (P, {dim}) or ({dim},) for {env_id}'s {what}; "
                              f"got shape {np.shape(thetas)}")
     elif arr.ndim != 2:
         raise ValueError(f"thetas must be 2-D (P, dim) or 1-D, got shape {np.shape(thetas)}")

@@ -19,8 +19,9 @@ from numpy.typing import ArrayLike, NDArray
 from envs_native import Box, Discrete, env_info
 
 from ._checks import as_float_array, check_finite
+from .mlp import MLP, as_policy, forward_numpy, split
 
-__all__ = ["LinearMap", "LinearPolicy", "gym_policy"]
+__all__ = ["LinearMap", "LinearPolicy", "NetworkPolicy", "gym_policy"]
 
 
 class LinearMap:
@@ -60,31 +61,55 @@ class LinearPolicy(LinearMap):
         self._space = space
 
     def __call__(self, obs: Any) -> Any:
-        y = self.outputs(obs)
-        if isinstance(self._space, Discrete):
-            best = 0
-            for j in range(1, len(y)):
-                if math.isnan(y[best]):
-                    break
-                if math.isnan(y[j]) or y[j] > y[best]:
-                    best = j
-            return best
-        v = y[0]
-        v = self._space.low if v < self._space.low else v
-        v = self._space.high if v > self._space.high else v
-        return np.array([v], dtype=np.float64)  # float64, as the native env takes it
+        return map_outputs(self.outputs(obs), self._space)
 
 
-def gym_policy(theta: ArrayLike, env_id: str, policy: None = None) -> Callable[[Any], Any]:
+class NetworkPolicy:
+    """``obs -> action`` of an :class:`fastcem.MLP` ``theta`` for an action space, in numpy,
+    computing what the compiled lanes compute (:func:`fastcem.mlp.forward_numpy`), the
+    outputs mapped to an action as :class:`LinearPolicy` maps its."""
+
+    def __init__(self, theta: NDArray[np.float64], policy: MLP, obs_dim: int, space: Discrete | Box) -> None:
+        act_dim = space.n if isinstance(space, Discrete) else 1
+        self._layers = split(theta, policy.sizes(obs_dim, act_dim))
+        self._activation = policy.activation
+        self._space = space
+
+    def __call__(self, obs: Any) -> Any:
+        y = [float(v) for v in forward_numpy(self._layers, self._activation, obs)]
+        return map_outputs(y, self._space)
+
+
+def map_outputs(y: list[float], space: Discrete | Box) -> Any:
+    """A policy's outputs as an action: the first maximum (or the first NaN, as numpy's
+    ``argmax``) for ``Discrete``, the output clipped to the bounds (a float64 array) for ``Box``."""
+    if isinstance(space, Discrete):
+        best = 0
+        for j in range(1, len(y)):
+            if math.isnan(y[best]):
+                break
+            if math.isnan(y[j]) or y[j] > y[best]:
+                best = j
+        return best
+    v = y[0]
+    v = space.low if v < space.low else v
+    v = space.high if v > space.high else v
+    return np.array([v], dtype=np.float64)  # float64, as the native env takes it
+
+
+def gym_policy(theta: ArrayLike, env_id: str, policy: MLP | None = None) -> Callable[[Any], Any]:
     """A plain callable ``obs -> action`` for gymnasium that takes exactly the actions the
-    compiled rollouts take, so that ``evaluate(theta, env_id, reset_seeds=[s])[0]`` equals
-    the return of a gymnasium episode from ``reset(seed=s)`` played with it."""
-    if policy is not None:
-        raise ValueError("policy must be None (the linear policy); other policies are not supported yet")
+    compiled rollouts take, so that ``evaluate(theta, env_id, policy=policy,
+    reset_seeds=[s])[0]`` equals the return of a gymnasium episode from ``reset(seed=s)``
+    played with it.  ``policy``: None (the linear policy) or an :class:`fastcem.MLP`."""
     info = env_info(env_id)
+    mlp = as_policy(policy)
     arr = as_float_array(theta, "theta")
-    dim = (info.obs_dim + 1) * info.act_dim
+    dim = (info.obs_dim + 1) * info.act_dim if mlp is None else mlp.num_params(info.obs_dim, info.act_dim)
     if arr.shape != (dim,):
-        raise ValueError(f"theta must have shape ({dim},) for {env_id}; got shape {arr.shape}")
+        raise ValueError(f"theta must have shape ({dim},) for {env_id}"
+                         f"{'' if mlp is None else f' and {mlp}'}; got shape {arr.shape}")
     check_finite(arr, "theta")
-    return LinearPolicy(arr, info.obs_dim, info.spec.action)
+    if mlp is None:
+        return LinearPolicy(arr, info.obs_dim, info.spec.action)
+    return NetworkPolicy(arr, mlp, info.obs_dim, info.spec.action)

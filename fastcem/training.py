@@ -27,6 +27,7 @@ from ._checks import check_int, check_num_threads, env_params, fast_mode
 from .cem import CEM, HISTORY_COLUMNS
 from .evaluation import evaluate, policy_dim
 from .gym_eval import evaluate_gym, gym_policy_dim, is_native
+from .mlp import MLP, as_policy
 
 __all__ = ["EpochStats", "TrainResult", "check_result_path", "load_result", "seed_sequence", "train"]
 
@@ -66,6 +67,8 @@ class TrainResult:
     wall_time: float
     episodes: int
     """Episodes played in the whole run (epochs x batch_size x episodes per candidate)."""
+    policy: MLP | None = None
+    """The policy the parameters are for: None (the linear policy) or an :class:`fastcem.MLP`."""
 
     @property
     def epochs(self) -> int:
@@ -87,6 +90,10 @@ class TrainResult:
             "env_id": self.env_id, "mean": self.mean, "std": self.std, "best_theta": self.best_theta,
             "best_return": self.best_return, "elites": self.elites, "elite_returns": self.elite_returns,
             "wall_time": self.wall_time, "episodes": self.episodes,
+            # The architecture, so that a saved run can be replayed: hidden widths (empty for
+            # the linear policy) and the activation.
+            "policy_hidden": np.asarray([] if self.policy is None else self.policy.hidden, dtype=np.int64),
+            "policy_activation": "tanh" if self.policy is None else self.policy.activation,
         }
         out.update({f"history_{k}": v for k, v in self.history.items()})
         return out
@@ -120,6 +127,8 @@ def load_result(path: str | os.PathLike[str]) -> TrainResult:
         history=history,
         wall_time=float(raw["wall_time"]),
         episodes=int(raw["episodes"]),
+        policy=as_policy(MLP(hidden=tuple(int(h) for h in np.asarray(raw.get("policy_hidden", []), dtype=np.int64)),
+                             activation=str(raw.get("policy_activation", "tanh")))),
     )
 
 
@@ -154,8 +163,10 @@ def train(
     env_kwargs: dict[str, Any] | None = None,
     fast: bool = False,
     pool: Any = None,
+    policy: MLP | None = None,
 ) -> TrainResult:
-    """Run CEM policy search with linear policies on a native env (returns are maximised).
+    """Run CEM policy search with linear (or ``policy``) policies on a native env (returns
+    are maximised).
 
     The seed's experiment: ``epochs`` rounds of sampling ``batch_size`` candidates, scoring
     each by its mean return over ``episodes`` episodes, and refitting to the elites.  The
@@ -196,6 +207,8 @@ def train(
         Keyword arguments of the env's ``default_params`` (see :func:`fastcem.evaluate`).
     fast : bool
         :func:`fastcem.evaluate`'s opt-in fast mode (not bit-identical to gymnasium).
+    policy : fastcem.MLP, optional
+        A network policy instead of the linear one (the parameters are its weights).
     pool : object with ``map``, optional
         Score the candidates with :func:`fastcem.evaluate_gym` in real gymnasium through this
         pool (``multiprocessing.Pool``, an executor, a Dask client's executor); also the way
@@ -206,15 +219,16 @@ def train(
     -------
     TrainResult
     """
+    mlp = as_policy(policy)
     native = pool is None and is_native(env_id)
     if native:
         info = env_info(env_id)
         env_params(info, env_kwargs)  # unknown kwargs fail here, before any epoch
-        dim = policy_dim(env_id)
+        dim = policy_dim(env_id, mlp)
     else:
         if env_kwargs is not None or fast:
             raise ValueError("env_kwargs and fast apply to the native envs only, not with a pool or another env id")
-        dim = gym_policy_dim(env_id)
+        dim = gym_policy_dim(env_id, mlp)
     epochs = check_int(epochs, "epochs", minimum=1)
     episodes = check_int(episodes, "episodes", minimum=1)
     check_num_threads(num_threads)
@@ -238,8 +252,8 @@ def train(
         )
         if native:
             return evaluate(thetas, env_id, episodes=episodes, num_threads=num_threads, env_kwargs=env_kwargs,
-                            fast=fast, **starts)
-        return evaluate_gym(thetas, env_id, episodes=episodes, pool=pool, **starts)
+                            fast=fast, policy=mlp, **starts)
+        return evaluate_gym(thetas, env_id, episodes=episodes, pool=pool, policy=mlp, **starts)
 
     start = time.perf_counter()
     for _ in range(epochs):
@@ -263,4 +277,5 @@ def train(
         history=es.history,
         wall_time=wall_time,
         episodes=es.epoch * batch_size * episodes,
+        policy=mlp,
     )

@@ -14,6 +14,7 @@ import fastcem
 from envs_native._fastmath import FAST_TRIG_LIMIT, fast_sincos
 from envs_native.modes import Fast, Libm
 from fastcem import _rollout
+from fastcem._engine import PolicyActor
 
 
 @njit
@@ -65,7 +66,8 @@ def _trajectory(theta, env_id, seed, fast):
     observations = np.zeros((n + 1, info.obs_dim), dtype=np.float32)
     actions = np.zeros(n, dtype=np.int64 if info.discrete else np.float64)
     rewards = np.zeros(n)
-    _, steps, _ = _rollout.record_episode(theta, info.spec.reset_state(seed), params, Fast() if fast else Libm(), n,
+    actor = PolicyActor(np.ascontiguousarray(theta).reshape(-1, 1))
+    _, steps, _ = _rollout.record_episode(actor, info.spec.reset_state(seed), params, Fast() if fast else Libm(), n,
                                           states, observations, actions, rewards)
     return states[: steps + 1], actions[:steps]
 

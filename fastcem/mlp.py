@@ -1,0 +1,198 @@
+"""Feed-forward network policies: :class:`MLP`, the same bits compiled and in numpy.
+
+``MLP(hidden=(64, 64), activation="tanh")`` maps the float32 observation (taken as float64)
+through ``len(hidden)`` hidden layers and an output layer, ``theta`` holding each layer's
+``W`` (``in x out``, row-major) then its ``b``, input layer first.  The output layer maps to
+actions as the linear policy does (argmax for ``Discrete``, clip to the bounds for ``Box``),
+and ``MLP(hidden=())`` *is* the linear policy.
+
+Exactness.  Every unit is ``b_j + (((x_0 W_0j + x_1 W_1j) + x_2 W_2j) + ...)``, summed in
+that order with no fused multiply-add, as the linear policy's affine map.  The activation
+is a fixed sequence of IEEE operations (:func:`tanh_ops`), so the compiled lanes
+(:mod:`fastcem._engine`) and the numpy callable (:func:`fastcem.gym_policy`) compute the same
+bits; numpy's and the C library's ``tanh`` are not used, since neither is vector code the
+lanes could share.  :func:`tanh_ops` is within :data:`TANH_MAX_ULP` units in the last place of
+the C library's ``tanh`` (``math.tanh``) over the finite doubles
+(``tests/test_mlp.py`` checks it); ``relu(x)`` is ``x if x > 0 else 0.0``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from envs_native._jit import inline
+from envs_native._libm import bits, from_bits
+
+__all__ = ["ACTIVATIONS", "MLP", "TANH_MAX_ULP", "tanh_ops", "tanh_numpy"]
+
+ACTIVATIONS = ("tanh", "relu")
+#: The tested bound of :func:`tanh_ops` against the C library's ``tanh``, in ULP.
+TANH_MAX_ULP = 4
+
+# exp(y) = 2**k * exp(r), r = y - k ln 2 in [-ln2/2, ln2/2]: ln 2 in two parts (fdlibm's),
+# the high part with trailing zeros so that k * _LN2_HI is exact for the k that occur.
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_INV_LN2 = 1.44269504088896338700e+00
+# 1/n! for n = 13 .. 2: Horner's coefficients of (exp(r) - 1) / r.
+_C = tuple(1.0 / math.factorial(n) for n in range(13, 1, -1))
+# tanh(x) rounds to 1 for |x| > 19.07; beyond 2|x| = 44 the formula is not evaluated.
+_SATURATE = 44.0
+_MAGIC = 6755399441055744.0  # 1.5 * 2**52
+_MAGIC_BITS = np.int64(0x4338000000000000)  # its bit pattern
+
+
+@dataclass(frozen=True)
+class MLP:
+    """A feed-forward network policy: ``hidden`` layer widths, ``activation`` ``"tanh"`` or
+    ``"relu"`` on the hidden layers, a linear output layer mapped to actions as the linear
+    policy's outputs are.  ``MLP(hidden=())`` is the linear policy."""
+
+    hidden: tuple[int, ...] = (64, 64)
+    activation: str = "tanh"
+
+    def __post_init__(self) -> None:
+        hidden = self.hidden
+        if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
+            raise TypeError(f"hidden must be a sequence of layer widths (ints), got {type(hidden).__name__}")
+        for h in hidden:
+            if isinstance(h, (bool, np.bool_)) or not isinstance(h, numbers.Integral) or h < 1:
+                raise ValueError(f"hidden must hold positive ints (layer widths), got {list(hidden)!r}")
+        object.__setattr__(self, "hidden", tuple(int(h) for h in hidden))
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
+
+    @property
+    def is_linear(self) -> bool:
+        return not self.hidden
+
+    def sizes(self, obs_dim: int, act_dim: int) -> tuple[int, ...]:
+        """Widths from the input to the output: ``(obs_dim, *hidden, act_dim)``."""
+        return (obs_dim, *self.hidden, act_dim)
+
+    def num_params(self, obs_dim: int, act_dim: int) -> int:
+        """Length of ``theta``: ``sum((n_in + 1) * n_out)`` over the layers."""
+        s = self.sizes(obs_dim, act_dim)
+        return sum((a + 1) * b for a, b in zip(s[:-1], s[1:]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"hidden": list(self.hidden), "activation": self.activation}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MLP:
+        return cls(hidden=tuple(d["hidden"]), activation=str(d["activation"]))
+
+
+def as_policy(policy: object) -> MLP | None:
+    """``policy`` checked: None (the linear policy) or an :class:`MLP`; an ``MLP`` without
+    hidden layers is the linear policy (None)."""
+    if policy is None:
+        return None
+    if not isinstance(policy, MLP):
+        raise TypeError(f"policy must be None (the linear policy) or fastcem.MLP(...), got {type(policy).__name__}")
+    return None if policy.is_linear else policy
+
+
+# --- the activation, compiled -------------------------------------------------------------
+
+
+@inline
+def tanh_ops(x: float) -> float:
+    """``tanh(x)`` from ``expm1(2|x|)`` by a fixed sequence of IEEE operations (no branches,
+    no calls: lanes vectorize): ``k = floor(2|x| / ln 2 + 1/2)``, ``r = 2|x| - k ln 2`` (two
+    parts), ``q = expm1(r)`` by its Taylor polynomial to ``r**13`` (Horner), ``e = (2**k - 1)
+    + 2**k q``, ``tanh = e / (e + 2)`` with the sign of ``x``; 1 beyond ``2|x| = 44``.
+    Within :data:`TANH_MAX_ULP` ULP of the C library's ``tanh``."""
+    y = 2.0 * abs(x)
+    big = y > _SATURATE
+    y = 0.0 if big else y  # keeps k in range (and NaN as NaN)
+    kf = np.floor(y * _INV_LN2 + 0.5)
+    r = (y - kf * _LN2_HI) - kf * _LN2_LO
+    p = _C[0]
+    for c in _C[1:]:
+        p = c + r * p
+    p = 1.0 + r * p
+    q = r * p
+    # 2**k from k's bits: k + 1.5 * 2**52 holds k in its low mantissa bits (an exact add for
+    # 0 <= k < 2**31), so no float-to-int conversion (AVX2 has none for int64: it would stop
+    # the lanes from vectorizing).
+    scale = from_bits((bits(kf + _MAGIC) - _MAGIC_BITS + np.int64(1023)) << np.int64(52))
+    e = (scale - 1.0) + scale * q
+    t = e / (e + 2.0)
+    t = 1.0 if big else t
+    return math.copysign(t, x)
+
+
+@inline
+def relu_ops(x: float) -> float:
+    """``x if x > 0 else 0.0`` (NaN gives 0.0)."""
+    return x if x > 0.0 else 0.0
+
+
+# --- the same in numpy, for the gymnasium-side policy -------------------------------------
+
+
+def tanh_numpy(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    """:func:`tanh_ops` elementwise in numpy: the same operations, so the same bits."""
+    x = np.asarray(x, dtype=np.float64)
+    y = 2.0 * np.abs(x)
+    big = y > _SATURATE
+    y = np.where(big, 0.0, y)
+    kf = np.floor(y * _INV_LN2 + 0.5)
+    r = (y - kf * _LN2_HI) - kf * _LN2_LO
+    p = np.full_like(r, _C[0])
+    for c in _C[1:]:
+        p = c + r * p
+    p = 1.0 + r * p
+    q = r * p
+    with np.errstate(invalid="ignore"):
+        scale = np.ldexp(1.0, np.nan_to_num(kf).astype(np.int64))
+    e = (scale - 1.0) + scale * q
+    t = e / (e + 2.0)
+    t = np.where(big, 1.0, t)
+    return np.copysign(t, x)
+
+
+def relu_numpy(x: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.where(x > 0.0, x, 0.0)
+
+
+class Layers(NamedTuple):
+    """``theta`` cut into its layers: ``(W, b)`` per layer, ``W`` as ``in x out``."""
+
+    weights: list[NDArray[np.float64]]
+    biases: list[NDArray[np.float64]]
+
+
+def split(theta: NDArray[np.float64], sizes: Sequence[int]) -> Layers:
+    ws, bs, off = [], [], 0
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        ws.append(np.asarray(theta[off : off + n_in * n_out], dtype=np.float64).reshape(n_in, n_out))
+        off += n_in * n_out
+        bs.append(np.asarray(theta[off : off + n_out], dtype=np.float64))
+        off += n_out
+    return Layers(ws, bs)
+
+
+def forward_numpy(layers: Layers, activation: str, obs: Any) -> NDArray[np.float64]:
+    """The network's outputs for one observation, in the compiled lanes' order: per unit,
+    ``b_j + (x_0 W_0j + x_1 W_1j + ...)`` summed from ``i = 0`` up (numpy's elementwise
+    ``*`` and ``+`` round each operation alone), the activation after each hidden layer."""
+    act = tanh_numpy if activation == "tanh" else relu_numpy
+    x = np.asarray(obs, dtype=np.float32).reshape(-1).astype(np.float64)
+    last = len(layers.weights) - 1
+    for n, (w, b) in enumerate(zip(layers.weights, layers.biases)):
+        s = x[0] * w[0]
+        for i in range(1, w.shape[0]):
+            s = s + x[i] * w[i]
+        x = b + s
+        if n < last:
+            x = act(x)
+    return x
