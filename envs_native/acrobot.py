@@ -26,6 +26,7 @@ Exactness notes:
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -34,7 +35,7 @@ from numpy.typing import NDArray
 from ._jit import jit
 from ._seeding import generator_for_reset_seed
 from .modes import Libm, clip, cos, is_float32, np_cos32, np_sin32, sin, square, wrap
-from .spec import Discrete, EnvSpec, env_kernel, register
+from .spec import Discrete, EnvSpec, env_kernel, register, reset_bounds
 
 STATE_DIM = 4
 OBS_DIM = 6
@@ -231,15 +232,18 @@ def observe(state: NDArray[Any]) -> NDArray[np.float32]:
     return np.array(o)
 
 
-def sample_states(rng: np.random.Generator, size: int | tuple[int, ...]) -> NDArray[np.float32]:
-    """Initial states from gymnasium's reset distribution: ``U(-0.1, 0.1)`` per entry, as float32."""
+def sample_states(rng: np.random.Generator, size: int | tuple[int, ...],
+                  options: Mapping[str, Any] | None = None) -> NDArray[np.float32]:
+    """Initial states from gymnasium's reset distribution: ``U(-0.1, 0.1)`` per entry, or
+    ``U(low, high)`` with the reset options ``low``/``high`` (``env.reset(options=...)``), as float32."""
+    low, high = reset_bounds(options, RESET_LOW, RESET_HIGH)
     shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    return rng.uniform(low=RESET_LOW, high=RESET_HIGH, size=shape + (STATE_DIM,)).astype(np.float32)
+    return rng.uniform(low=low, high=high, size=shape + (STATE_DIM,)).astype(np.float32)
 
 
-def reset_state(seed: int) -> NDArray[np.float32]:
-    """Exactly the state of ``gymnasium.make("Acrobot-v1").reset(seed=seed)`` (float32)."""
-    return sample_states(generator_for_reset_seed(seed), ())
+def reset_state(seed: int, options: Mapping[str, Any] | None = None) -> NDArray[np.float32]:
+    """Exactly the state of ``gymnasium.make("Acrobot-v1").reset(seed=seed, options=options)`` (float32)."""
+    return sample_states(generator_for_reset_seed(seed), (), options)
 
 
 SPEC = EnvSpec(
@@ -253,6 +257,7 @@ SPEC = EnvSpec(
     action=Discrete(NUM_ACTIONS),
     sample_states=sample_states,
     mirrors="gymnasium/envs/classic_control/acrobot.py",
+    reset_options=("low", "high"),
     float32_states=True,
     # 22 sin/cos a step (four RK4 stages of three cos and a sin, the termination test and the
     # observation) and 12 pow squares: on a 2-core AVX2 machine (Zen 3) the exact lanes ran

@@ -14,6 +14,7 @@ Exactness rests on every operation being written in gymnasium's order (``a * b *
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -22,7 +23,7 @@ from numpy.typing import NDArray
 from ._jit import jit
 from ._seeding import generator_for_reset_seed
 from .modes import Libm, cos, sin
-from .spec import Discrete, EnvSpec, env_kernel, register
+from .spec import Discrete, EnvSpec, env_kernel, register, reset_bounds
 
 STATE_DIM = 4
 OBS_DIM = 4
@@ -154,15 +155,18 @@ def observe(state: NDArray[np.float64]) -> NDArray[np.float32]:
     return out
 
 
-def sample_states(rng: np.random.Generator, size: int | tuple[int, ...]) -> NDArray[np.float64]:
-    """Initial states from gymnasium's reset distribution, ``U(-0.05, 0.05)`` per entry."""
+def sample_states(rng: np.random.Generator, size: int | tuple[int, ...],
+                  options: Mapping[str, Any] | None = None) -> NDArray[np.float64]:
+    """Initial states from gymnasium's reset distribution, ``U(-0.05, 0.05)`` per entry, or
+    ``U(low, high)`` with the reset options ``low``/``high`` (``env.reset(options=...)``)."""
+    low, high = reset_bounds(options, RESET_LOW, RESET_HIGH)
     shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    return rng.uniform(low=RESET_LOW, high=RESET_HIGH, size=shape + (STATE_DIM,))
+    return rng.uniform(low=low, high=high, size=shape + (STATE_DIM,))
 
 
-def reset_state(seed: int) -> NDArray[np.float64]:
-    """Exactly the state of ``gymnasium.make("CartPole-v1").reset(seed=seed)``."""
-    return sample_states(generator_for_reset_seed(seed), ())
+def reset_state(seed: int, options: Mapping[str, Any] | None = None) -> NDArray[np.float64]:
+    """Exactly the state of ``gymnasium.make("CartPole-v1").reset(seed=seed, options=options)``."""
+    return sample_states(generator_for_reset_seed(seed), (), options)
 
 
 SPEC = EnvSpec(
@@ -176,6 +180,7 @@ SPEC = EnvSpec(
     action=Discrete(NUM_ACTIONS),
     sample_states=sample_states,
     mirrors="gymnasium/envs/classic_control/cartpole.py",
+    reset_options=("low", "high"),
     # Lanes stepped side by side by a worker: the step's bookkeeping outside the vector loop
     # is spread over more lanes (measured on one thread: 16 lanes 73M steps/s, 32 lanes 88M,
     # 64 lanes 95M).

@@ -24,6 +24,7 @@ rounding is innocuous).  The state's dtype is the kernels' float32 flag
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -32,7 +33,7 @@ from numpy.typing import NDArray
 from ._jit import jit
 from ._seeding import generator_for_reset_seed
 from .modes import Libm, cos, is_float32, square
-from .spec import Box, EnvSpec, env_kernel, register
+from .spec import Box, EnvSpec, env_kernel, register, reset_bounds
 
 STATE_DIM = 2
 OBS_DIM = 2
@@ -167,17 +168,20 @@ def observe(state: NDArray[Any]) -> NDArray[np.float32]:
     return out
 
 
-def sample_states(rng: np.random.Generator, size: int | tuple[int, ...]) -> NDArray[np.float64]:
-    """Initial states from gymnasium's reset distribution: float64 ``(U(-0.6, -0.4), 0)``."""
+def sample_states(rng: np.random.Generator, size: int | tuple[int, ...],
+                  options: Mapping[str, Any] | None = None) -> NDArray[np.float64]:
+    """Initial states from gymnasium's reset distribution: float64 ``(U(-0.6, -0.4), 0)``, or
+    ``(U(low, high), 0)`` with the reset options ``low``/``high`` (``env.reset(options=...)``)."""
+    low, high = reset_bounds(options, RESET_LOW, RESET_HIGH)
     shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
     states = np.zeros(shape + (STATE_DIM,))
-    states[..., 0] = rng.uniform(low=RESET_LOW, high=RESET_HIGH, size=shape)
+    states[..., 0] = rng.uniform(low=low, high=high, size=shape)
     return states
 
 
-def reset_state(seed: int) -> NDArray[np.float64]:
-    """Exactly the state of ``gymnasium.make("MountainCarContinuous-v0").reset(seed=seed)``."""
-    return sample_states(generator_for_reset_seed(seed), ())
+def reset_state(seed: int, options: Mapping[str, Any] | None = None) -> NDArray[np.float64]:
+    """Exactly the state of ``gymnasium.make("MountainCarContinuous-v0").reset(seed=seed, options=options)``."""
+    return sample_states(generator_for_reset_seed(seed), (), options)
 
 
 SPEC = EnvSpec(
@@ -191,6 +195,7 @@ SPEC = EnvSpec(
     action=Box(-1.0, 1.0, name="forces"),
     sample_states=sample_states,
     mirrors="gymnasium/envs/classic_control/continuous_mountain_car.py",
+    reset_options=("low", "high"),
     float32_states=True,
     lanes=64,
     name="continuous_mountain_car",

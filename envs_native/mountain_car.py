@@ -14,6 +14,7 @@ state given as float32 is taken at its float64 value.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -22,7 +23,7 @@ from numpy.typing import NDArray
 from ._jit import jit
 from ._seeding import generator_for_reset_seed
 from .modes import Libm, clip, cos
-from .spec import Discrete, EnvSpec, env_kernel, register
+from .spec import Discrete, EnvSpec, env_kernel, register, reset_bounds
 
 STATE_DIM = 2
 OBS_DIM = 2
@@ -106,17 +107,20 @@ def observe(state: NDArray[np.float64]) -> NDArray[np.float32]:
     return out
 
 
-def sample_states(rng: np.random.Generator, size: int | tuple[int, ...]) -> NDArray[np.float64]:
-    """Initial states from gymnasium's reset distribution: ``(U(-0.6, -0.4), 0)``."""
+def sample_states(rng: np.random.Generator, size: int | tuple[int, ...],
+                  options: Mapping[str, Any] | None = None) -> NDArray[np.float64]:
+    """Initial states from gymnasium's reset distribution: ``(U(-0.6, -0.4), 0)``, or
+    ``(U(low, high), 0)`` with the reset options ``low``/``high`` (``env.reset(options=...)``)."""
+    low, high = reset_bounds(options, RESET_LOW, RESET_HIGH)
     shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
     states = np.zeros(shape + (STATE_DIM,))
-    states[..., 0] = rng.uniform(low=RESET_LOW, high=RESET_HIGH, size=shape)
+    states[..., 0] = rng.uniform(low=low, high=high, size=shape)
     return states
 
 
-def reset_state(seed: int) -> NDArray[np.float64]:
-    """Exactly the state of ``gymnasium.make("MountainCar-v0").reset(seed=seed)``."""
-    return sample_states(generator_for_reset_seed(seed), ())
+def reset_state(seed: int, options: Mapping[str, Any] | None = None) -> NDArray[np.float64]:
+    """Exactly the state of ``gymnasium.make("MountainCar-v0").reset(seed=seed, options=options)``."""
+    return sample_states(generator_for_reset_seed(seed), (), options)
 
 
 SPEC = EnvSpec(
@@ -130,6 +134,7 @@ SPEC = EnvSpec(
     action=Discrete(NUM_ACTIONS),
     sample_states=sample_states,
     mirrors="gymnasium/envs/classic_control/mountain_car.py",
+    reset_options=("low", "high"),
     lanes=64,
     name="mountain_car",
 )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -30,13 +31,15 @@ from numpy.typing import NDArray
 from ._jit import jit
 from ._seeding import generator_for_reset_seed
 from .modes import Libm, clip, cos, remainder, sin, square, weak
-from .spec import Box, EnvSpec, env_kernel, register
+from .spec import Box, EnvSpec, env_kernel, register, reset_option
 
 STATE_DIM = 2
 OBS_DIM = 3
 ACTION_DIM = 1
 MAX_TORQUE = 2.0
-RESET_HIGH = np.array([np.pi, 1.0])  # gymnasium's DEFAULT_X, DEFAULT_Y
+DEFAULT_X = np.pi
+DEFAULT_Y = 1.0
+RESET_HIGH = np.array([DEFAULT_X, DEFAULT_Y])
 
 
 class Params(NamedTuple):
@@ -134,15 +137,24 @@ def observe(state: NDArray[np.float64]) -> NDArray[np.float32]:
     return np.array(o)
 
 
-def sample_states(rng: np.random.Generator, size: int | tuple[int, ...]) -> NDArray[np.float64]:
-    """Initial states from gymnasium's reset distribution, ``U(-(pi, 1), (pi, 1))``."""
+def sample_states(rng: np.random.Generator, size: int | tuple[int, ...],
+                  options: Mapping[str, Any] | None = None) -> NDArray[np.float64]:
+    """Initial states from gymnasium's reset distribution, ``U(-(pi, 1), (pi, 1))``, or
+    ``U(-(x, y), (x, y))`` with the reset options ``x_init``/``y_init`` (``env.reset(options=...)``)."""
+    if options is None:
+        high = RESET_HIGH
+    else:
+        high = np.array([reset_option(options, "x_init", DEFAULT_X), reset_option(options, "y_init", DEFAULT_Y)])
+        if (high < 0).any():  # numpy's uniform would say "high - low < 0"
+            raise ValueError(f"reset options x_init and y_init must be >= 0 (states are drawn from "
+                             f"U(-x_init, x_init) and U(-y_init, y_init)), got {high[0]} and {high[1]}")
     shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    return rng.uniform(low=-RESET_HIGH, high=RESET_HIGH, size=shape + (STATE_DIM,))
+    return rng.uniform(low=-high, high=high, size=shape + (STATE_DIM,))
 
 
-def reset_state(seed: int) -> NDArray[np.float64]:
-    """Exactly the state of ``gymnasium.make("Pendulum-v1").reset(seed=seed)``."""
-    return sample_states(generator_for_reset_seed(seed), ())
+def reset_state(seed: int, options: Mapping[str, Any] | None = None) -> NDArray[np.float64]:
+    """Exactly the state of ``gymnasium.make("Pendulum-v1").reset(seed=seed, options=options)``."""
+    return sample_states(generator_for_reset_seed(seed), (), options)
 
 
 # |theta| below which the planner's bounded rollouts apply: 2**19 turns, half the reach of
@@ -180,6 +192,7 @@ SPEC = EnvSpec(
     action=Box(-MAX_TORQUE, MAX_TORQUE, name="torques"),
     sample_states=sample_states,
     mirrors="gymnasium/envs/classic_control/pendulum.py",
+    reset_options=("x_init", "y_init"),
     # Every episode runs 200 steps and a step is a long chain of dependent operations (sin,
     # then the dynamics): many lanes keep more of them in flight, and spread the step's
     # bookkeeping (measured: 64 lanes 63.9M steps/s on one thread, 32 lanes 61.5M).

@@ -30,7 +30,7 @@ from ._jit import inline
 from ._seeding import generator_for_reset_seed
 
 __all__ = ["Box", "Discrete", "EnvInfo", "EnvSpec", "env_info", "env_kernel", "register", "registered_ids",
-           "spec_of_params"]
+           "reset_bounds", "reset_option", "spec_of_params"]
 
 
 def env_kernel(fn: Callable[..., Any]) -> Any:
@@ -90,7 +90,8 @@ class EnvSpec:
     sample_states : callable
         ``sample_states(rng, shape) -> (*shape, state_dim)`` float64 states from gymnasium's
         reset distribution; ``reset_state(seed)`` is one of them drawn as
-        ``env.reset(seed=seed)`` draws it.
+        ``env.reset(seed=seed)`` draws it.  An env with ``reset_options`` also takes them:
+        ``sample_states(rng, shape, options)``.
     mirrors : str
         The gymnasium file the module mirrors.
     float32_states : bool
@@ -109,6 +110,12 @@ class EnvSpec:
         Episodes a policy-rollout worker steps side by side (a tuning constant: more lanes
         keep more independent operations in flight and spread the step's bookkeeping, but
         leave a longer tail when the queue runs dry).
+    reset_options : tuple of str
+        The keys of gymnasium's ``env.reset(options=...)`` that the env's reset reads
+        (CartPole's ``("low", "high")``, Pendulum's ``("x_init", "y_init")``).  Given any of
+        them, ``sample_states(rng, shape, options)`` draws as gymnasium's ``reset`` draws with
+        those options (the same values from the same generator); other keys are ignored, as
+        gymnasium's resets ignore them.  Empty (the default): the env takes no options.
     reward_bound : callable, optional
         The planner's hook: ``reward_bound(state, horizon, params)`` returns ``(scale,
         floor)`` if returns of ``horizon`` steps from ``state`` rolled out in a bounded mode
@@ -124,18 +131,21 @@ class EnvSpec:
     state_dim: int
     obs_dim: int
     action: Discrete | Box
-    sample_states: Callable[[np.random.Generator, Any], NDArray[np.float64]]
+    sample_states: Callable[..., NDArray[Any]]
     mirrors: str
     float32_states: bool = False
     exact_lanes: bool = True
     lanes: int = 16
     reward_bound: Callable[[NDArray[np.float64], int, Any], tuple[float, float] | None] | None = None
+    reset_options: tuple[str, ...] = ()
     name: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.lanes, int) or not 1 <= self.lanes <= 64:
             # The population workers keep one bit a lane in a uint64.
             raise ValueError(f"lanes must be an int from 1 to 64, got {self.lanes!r}")
+        if not (isinstance(self.reset_options, tuple) and all(isinstance(k, str) for k in self.reset_options)):
+            raise TypeError(f"reset_options must be a tuple of str, got {self.reset_options!r}")
 
     @property
     def discrete(self) -> bool:
@@ -146,9 +156,32 @@ class EnvSpec:
         """Outputs of a policy: one per action for ``Discrete`` (argmax), one per dimension for ``Box``."""
         return self.action.n if isinstance(self.action, Discrete) else int(np.prod(self.action.shape))
 
-    def reset_state(self, seed: int) -> NDArray[Any]:
-        """Exactly the state of ``env.reset(seed=seed)``, with its dtype."""
-        return self.sample_states(generator_for_reset_seed(seed), ())
+    def reset_state(self, seed: int, options: Mapping[str, Any] | None = None) -> NDArray[Any]:
+        """Exactly the state of ``env.reset(seed=seed, options=options)``, with its dtype."""
+        return self.sample_states_with(generator_for_reset_seed(seed), (), options)
+
+    def reset_options_of(self, options: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """The entries of gymnasium's reset ``options`` that this env reads (None if none:
+        the default distribution), checked by drawing no state with them, so that a bad value
+        is a ``ValueError`` before any generator moves."""
+        if options is None:
+            return None
+        if not isinstance(options, Mapping):
+            raise TypeError(f"options must be a dict or None, got {type(options).__name__}")
+        mine = {key: options[key] for key in self.reset_options if key in options}
+        if not mine:
+            return None
+        self.sample_states(np.random.default_rng(0), 0, mine)
+        return mine
+
+    def sample_states_with(self, rng: np.random.Generator, shape: Any,
+                           options: Mapping[str, Any] | None = None) -> NDArray[Any]:
+        """``sample_states(rng, shape)``, with gymnasium's reset ``options`` where the env reads
+        any (:meth:`reset_options_of`)."""
+        mine = self.reset_options_of(options)
+        if mine is None:
+            return self.sample_states(rng, shape)
+        return self.sample_states(rng, shape, mine)
 
     def exact_mode(self) -> Any:
         """The mode of this env's exact kernels (see ``exact_lanes``)."""
@@ -177,6 +210,35 @@ class EnvSpec:
         if self.float32_states and row[self.state_dim] != 0.0:
             return row[: self.state_dim].astype(np.float32)
         return row[: self.state_dim].copy()
+
+
+def reset_option(options: Mapping[str, Any] | None, key: str, default: float) -> float:
+    """The reset option ``key`` as a float, ``default`` without it: gymnasium's
+    ``options.get(key) if key in options else default`` then ``verify_number_and_cast``
+    (``float(value)``).  Not finite is an error here (numpy's ``uniform`` would raise an
+    ``OverflowError`` for the range)."""
+    if options is None or key not in options:
+        return float(default)
+    value = options[key]
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"reset option {key!r} must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"reset option {key!r} must be finite, got {value!r}")
+    return number
+
+
+def reset_bounds(options: Mapping[str, Any] | None, default_low: float, default_high: float) -> tuple[float, float]:
+    """The bounds ``(low, high)`` of a uniform reset: the options ``low`` and ``high`` where
+    given, the defaults where not (gymnasium's ``classic_control.utils.maybe_parse_reset_bounds``)."""
+    if options is None:
+        return default_low, default_high
+    low = reset_option(options, "low", default_low)
+    high = reset_option(options, "high", default_high)
+    if low > high:
+        raise ValueError(f"reset options: low ({low}) must not be above high ({high})")
+    return low, high
 
 
 @dataclass(frozen=True)
@@ -216,7 +278,8 @@ def register(spec: EnvSpec, *, check: bool = True) -> None:
     With ``check`` (the default), ``dynamics`` and ``observation`` are compiled once here for
     the spec's types, in the C-library mode, and what they return is checked against the
     spec, so that a mistake is a ``TypeError``/``ValueError`` now rather than a numba error
-    at the first ``evaluate``.  fastcem's own envs skip it (their tests check them, and it
+    at the first ``evaluate`` (and a spec with ``reset_options`` has its ``sample_states``
+    called with options once).  fastcem's own envs skip it (their tests check them, and it
     would add to the first run's compile time)."""
     if not isinstance(spec, EnvSpec):
         raise TypeError(f"spec must be an EnvSpec, got {type(spec).__name__}")
@@ -243,6 +306,12 @@ def register(spec: EnvSpec, *, check: bool = True) -> None:
     if not (isinstance(spec.params, type) and issubclass(spec.params, tuple) and hasattr(spec.params, "_fields")):
         raise TypeError("spec.params must be a NamedTuple class")
     if check:
+        if spec.reset_options:
+            try:
+                spec.sample_states(np.random.default_rng(0), 0, {})
+            except TypeError as exc:
+                raise TypeError(f"spec.reset_options names {list(spec.reset_options)}, so spec.sample_states must take "
+                                f"them: sample_states(rng, shape, options) ({exc})") from None
         _check_kernels(spec)
     _BY_PARAMS[spec.params] = spec
     for env_id, steps in spec.ids.items():
