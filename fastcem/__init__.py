@@ -1,7 +1,8 @@
 """fastcem: the Cross-Entropy Method for control, compiled and parallel, exact to gymnasium.
 
-Returns are always maximised.  ``evaluate`` scores a population of linear policies on the
-native CartPole and Pendulum kernels (``envs_native``); ``CEM`` is the ask/tell optimizer and
+Returns are always maximised.  ``evaluate`` scores a population of linear (or ``MLP``)
+policies on the native kernels of gymnasium's classic control and users' envs
+(``envs_native``); ``CEM`` is the ask/tell optimizer and
 ``train`` the seed's whole experiment; ``elite_indices`` the compiled elite selection;
 ``CEMPlanner`` and ``mpc`` plan over action sequences and control in closed loop.
 """

@@ -138,7 +138,8 @@ def evaluate(
         Threads for this call (default: numba's setting); the previous setting is restored.
     env_kwargs : dict, optional
         Keyword arguments of the env's ``default_params`` (CartPole: ``sutton_barto_reward``,
-        ``kinematics_integrator``; Pendulum: ``g``).
+        ``kinematics_integrator``; Pendulum: ``g``; Acrobot: ``book_or_nips``, ``dt``; the
+        MountainCars: ``goal_velocity``).
     fast : bool
         Opt-in fast mode, no longer bit-identical to gymnasium: ``sin``/``cos`` from
         polynomials (within 2 ULP of the C library's, :mod:`envs_native._fastmath`) and

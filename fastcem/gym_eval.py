@@ -7,9 +7,9 @@ env, and a worker process keeps its env across tasks.  Results come back through
 which returns them in order, so a result is never partial or misordered: a task that fails
 (a worker killed, an exception) makes ``map`` raise or retry, as the engine does.
 
-For CartPole and Pendulum the linear policy is the same compiled code as
-:func:`fastcem.evaluate`'s, and the result is exactly ``evaluate``'s for the same
-``reset_seeds`` (a test checks it).
+On the native envs the linear policy (or an :class:`fastcem.MLP`) takes the actions
+:func:`fastcem.evaluate`'s compiled rollouts take, and the result is exactly ``evaluate``'s
+for the same ``reset_seeds`` (a test checks it on every native env).
 """
 
 from __future__ import annotations

@@ -175,7 +175,7 @@ def train(
     Parameters
     ----------
     env_id : str
-        A native env (``"CartPole-v0"``, ``"CartPole-v1"``, ``"Pendulum-v1"``), scored by the
+        A native env (``envs_native.ENV_IDS``: gymnasium's classic control, users' envs), scored by the
         compiled kernels, or any gymnasium env id, scored by :func:`fastcem.evaluate_gym`.
     epochs : int
         Epochs to run (>= 1); ``callback`` may stop earlier.
