@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from ._jit import jit
 from ._seeding import generator_for_reset_seed
 from .modes import Libm, cos, sin
-from .spec import Discrete, EnvSpec, env_kernel, register, reset_bounds
+from .spec import Discrete, EnvSpec, env_kernel, register, reset_bounds, rounded
 
 STATE_DIM = 4
 OBS_DIM = 4
@@ -149,10 +149,7 @@ def observe(state: NDArray[np.float64]) -> NDArray[np.float32]:
     """gymnasium's observation of ``state``: the state rounded to float32."""
     if state.shape[0] != STATE_DIM:
         raise ValueError("state must have 4 values (x, x_dot, theta, theta_dot)")
-    out = np.empty(OBS_DIM, dtype=np.float32)
-    for i in range(OBS_DIM):
-        out[i] = np.float32(state[i])
-    return out
+    return rounded(state)
 
 
 def sample_states(rng: np.random.Generator, size: int | tuple[int, ...],

@@ -33,12 +33,11 @@ from numpy.typing import NDArray
 from ._jit import jit
 from ._seeding import generator_for_reset_seed
 from .modes import Libm, cos, is_float32, square
-from .spec import Box, EnvSpec, env_kernel, register, reset_bounds
+from .mountain_car import sample_states  # the same reset as MountainCar's (float64 (U(-0.6, -0.4), 0))
+from .spec import Box, EnvSpec, env_kernel, register, rounded
 
 STATE_DIM = 2
 OBS_DIM = 2
-RESET_LOW = -0.6
-RESET_HIGH = -0.4
 
 
 class Params(NamedTuple):
@@ -162,21 +161,7 @@ def observe(state: NDArray[Any]) -> NDArray[np.float32]:
     """gymnasium's observation of ``state``: the state rounded to float32."""
     if state.shape[0] != STATE_DIM:
         raise ValueError("state must have 2 values (position, velocity)")
-    out = np.empty(OBS_DIM, dtype=np.float32)
-    for i in range(OBS_DIM):
-        out[i] = np.float32(state[i])
-    return out
-
-
-def sample_states(rng: np.random.Generator, size: int | tuple[int, ...],
-                  options: Mapping[str, Any] | None = None) -> NDArray[np.float64]:
-    """Initial states from gymnasium's reset distribution: float64 ``(U(-0.6, -0.4), 0)``, or
-    ``(U(low, high), 0)`` with the reset options ``low``/``high`` (``env.reset(options=...)``)."""
-    low, high = reset_bounds(options, RESET_LOW, RESET_HIGH)
-    shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    states = np.zeros(shape + (STATE_DIM,))
-    states[..., 0] = rng.uniform(low=low, high=high, size=shape)
-    return states
+    return rounded(state)
 
 
 def reset_state(seed: int, options: Mapping[str, Any] | None = None) -> NDArray[np.float64]:

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from ._jit import jit
 from ._seeding import generator_for_reset_seed
 from .modes import Libm, clip, cos
-from .spec import Discrete, EnvSpec, env_kernel, register, reset_bounds
+from .spec import Discrete, EnvSpec, env_kernel, register, reset_bounds, rounded
 
 STATE_DIM = 2
 OBS_DIM = 2
@@ -101,10 +101,7 @@ def observe(state: NDArray[np.float64]) -> NDArray[np.float32]:
     """gymnasium's observation of ``state``: the state rounded to float32."""
     if state.shape[0] != STATE_DIM:
         raise ValueError("state must have 2 values (position, velocity)")
-    out = np.empty(OBS_DIM, dtype=np.float32)
-    for i in range(OBS_DIM):
-        out[i] = np.float32(state[i])
-    return out
+    return rounded(state)
 
 
 def sample_states(rng: np.random.Generator, size: int | tuple[int, ...],

@@ -26,11 +26,21 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._jit import inline
+from ._jit import inline, jit
 from ._seeding import generator_for_reset_seed
 
 __all__ = ["Box", "Discrete", "EnvInfo", "EnvSpec", "env_info", "env_kernel", "register", "registered_ids",
            "reset_bounds", "reset_option", "spec_of_params"]
+
+
+@jit
+def rounded(state: NDArray[Any]) -> NDArray[np.float32]:
+    """A new float32 array of ``state`` rounded: the observation of the envs whose
+    observation is their state (gymnasium's ``np.array(state, dtype=np.float32)``)."""
+    out = np.empty(state.shape[0], dtype=np.float32)
+    for i in range(state.shape[0]):
+        out[i] = np.float32(state[i])
+    return out
 
 
 def env_kernel(fn: Callable[..., Any]) -> Any:

@@ -146,6 +146,14 @@ def affine(weights: np.ndarray, k: int, obs: Any, j: int, act_dim: int) -> float
 
 
 @inline
+def argmax_step(j: int, y: float, best: int, y_best: float, seen_nan: bool) -> tuple[int, float, bool]:
+    """One output of an argmax with numpy's rules (the first maximum, or the first NaN):
+    ``(best, y_best, seen_nan)`` after output ``j`` is ``y``.  Selects, not branches."""
+    take = (j == 0) or ((not seen_nan) and ((y != y) or (y > y_best)))
+    return (j if take else best), (y if take else y_best), seen_nan or (y != y)
+
+
+@inline
 def argmax_action(weights: np.ndarray, k: int, obs: Any, num_actions: int) -> int:
     """``argmax(y)`` with numpy's rules: the first maximum, or the first NaN if there is one.
     Written with selects instead of early returns, so that lanes vectorize."""
@@ -153,11 +161,7 @@ def argmax_action(weights: np.ndarray, k: int, obs: Any, num_actions: int) -> in
     y_best = 0.0
     seen_nan = False
     for j in range(num_actions):
-        y = affine(weights, k, obs, j, num_actions)
-        take = (j == 0) or ((not seen_nan) and ((y != y) or (y > y_best)))
-        best = j if take else best
-        y_best = y if take else y_best
-        seen_nan = seen_nan or (y != y)
+        best, y_best, seen_nan = argmax_step(j, affine(weights, k, obs, j, num_actions), best, y_best, seen_nan)
     return best
 
 
@@ -322,7 +326,7 @@ def mlp_forward(actor: MLPActor, k: int) -> Any:
 
 
 def mlp_action(actor: Any, outputs: Any, k: Any, params: Any) -> Any:  # pragma: no cover - compiled only
-    """Lane ``k``'s action from the network's outputs (``outputs[:, k]``), as the linear
+    """Lane ``k``'s action from the network's outputs (``outputs[k * width:]``), as the linear
     policy maps its outputs: the first maximum (or NaN) for ``Discrete``, clipped for ``Box``."""
     raise NotImplementedError
 
@@ -342,11 +346,7 @@ def _ol_mlp_action(actor, outputs, k, params):  # noqa: ANN001, ANN202
             y_best = 0.0
             seen_nan = False
             for j in range(n):
-                y = outputs[base + j]
-                take = (j == 0) or ((not seen_nan) and ((y != y) or (y > y_best)))
-                best = j if take else best
-                y_best = y if take else y_best
-                seen_nan = seen_nan or (y != y)
+                best, y_best, seen_nan = argmax_step(j, outputs[base + j], best, y_best, seen_nan)
             return best
 
         return discrete

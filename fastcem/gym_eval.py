@@ -27,8 +27,8 @@ import envs_native
 from envs_native._seeding import check_seed
 
 from ._checks import as_float_array, check_finite, check_int
-from .mlp import MLP, as_policy, forward_numpy, split
-from .policies import LinearMap
+from .mlp import MLP, as_policy
+from .policies import LinearMap, NetworkMap
 
 __all__ = ["evaluate_gym", "gym_policy_dim"]
 
@@ -102,15 +102,15 @@ def _play_chunk(task: tuple[str, NDArray[np.float64], NDArray[np.int64], Callabl
     out = np.empty(len(thetas))
     for p, theta in enumerate(thetas):
         if policy is None:  # once per candidate, not per step
-            linear = LinearMap(theta, obs_dim, act_dim) if network is None else _Network(theta, network, obs_dim,
-                                                                                            act_dim)
+            outputs = (LinearMap(theta, obs_dim, act_dim) if network is None
+                       else NetworkMap(theta, network, obs_dim, act_dim))
         total = 0.0
         for s in seeds[p]:
             obs, _ = env.reset(seed=int(s))
             ret = 0.0
             while True:
                 if policy is None:
-                    action = _linear_action(linear, obs, discrete, low, high)
+                    action = _linear_action(outputs, obs, discrete, low, high)
                 else:
                     action = policy(theta, obs)
                 obs, reward, terminated, truncated, _ = env.step(action)
@@ -120,17 +120,6 @@ def _play_chunk(task: tuple[str, NDArray[np.float64], NDArray[np.int64], Callabl
             total += ret
         out[p] = total / seeds.shape[1]
     return out
-
-
-class _Network:
-    """An :class:`fastcem.MLP` ``theta``'s outputs, as :class:`LinearMap` gives the linear policy's."""
-
-    def __init__(self, theta: NDArray[np.float64], policy: MLP, obs_dim: int, act_dim: int) -> None:
-        self._layers = split(theta, policy.sizes(obs_dim, act_dim))
-        self._activation = policy.activation
-
-    def outputs(self, obs: Any) -> list[float]:
-        return [float(v) for v in forward_numpy(self._layers, self._activation, obs)]
 
 
 def evaluate_gym(

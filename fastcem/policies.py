@@ -21,7 +21,7 @@ from envs_native import Box, Discrete, env_info
 from ._checks import as_float_array, check_finite
 from .mlp import MLP, as_policy, forward_numpy, split
 
-__all__ = ["LinearMap", "LinearPolicy", "NetworkPolicy", "gym_policy"]
+__all__ = ["LinearMap", "LinearPolicy", "NetworkMap", "NetworkPolicy", "gym_policy"]
 
 
 class LinearMap:
@@ -64,20 +64,28 @@ class LinearPolicy(LinearMap):
         return map_outputs(self.outputs(obs), self._space)
 
 
-class NetworkPolicy:
-    """``obs -> action`` of an :class:`fastcem.MLP` ``theta`` for an action space, in numpy,
-    computing what the compiled lanes compute (:func:`fastcem.mlp.forward_numpy`), the
+class NetworkMap:
+    """``obs ->`` the outputs of an :class:`fastcem.MLP` ``theta`` with ``act_dim`` outputs, in
+    numpy, computing what the compiled lanes compute (:func:`fastcem.mlp.forward_numpy`)."""
+
+    def __init__(self, theta: NDArray[np.float64], policy: MLP, obs_dim: int, act_dim: int) -> None:
+        self._layers = split(theta, policy.sizes(obs_dim, act_dim))
+        self._activation = policy.activation
+
+    def outputs(self, obs: Any) -> list[float]:
+        return [float(v) for v in forward_numpy(self._layers, self._activation, obs)]
+
+
+class NetworkPolicy(NetworkMap):
+    """``obs -> action`` of an :class:`fastcem.MLP` ``theta`` for an action space: its
     outputs mapped to an action as :class:`LinearPolicy` maps its."""
 
     def __init__(self, theta: NDArray[np.float64], policy: MLP, obs_dim: int, space: Discrete | Box) -> None:
-        act_dim = space.n if isinstance(space, Discrete) else 1
-        self._layers = split(theta, policy.sizes(obs_dim, act_dim))
-        self._activation = policy.activation
+        super().__init__(theta, policy, obs_dim, space.n if isinstance(space, Discrete) else 1)
         self._space = space
 
     def __call__(self, obs: Any) -> Any:
-        y = [float(v) for v in forward_numpy(self._layers, self._activation, obs)]
-        return map_outputs(y, self._space)
+        return map_outputs(self.outputs(obs), self._space)
 
 
 def map_outputs(y: list[float], space: Discrete | Box) -> Any:
