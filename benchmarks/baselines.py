@@ -1,5 +1,5 @@
 """What fastcem is compared with, shared by ``compare.py`` and ``test_bench_compare.py``: the
-populations of the comparison, the reference's way of scoring a population (the seed's
+populations of the comparison, the reference's way of scoring a population (the reference's
 ``Pool`` over ``evaluate_theta``) and gymnasium's vector envs stepped with a batched policy.
 
 Every helper returns the env steps it played, so that a caller timing it gets env-steps/s.
@@ -26,7 +26,7 @@ NUM_PROCESS = 2
 
 
 def seed_epoch0_population(env_id: str, n: int, seed: int = 0) -> NDArray[np.float64]:
-    """The seed's first epoch: mean ``U(0, 1)``, variance ``1 + extra_std**2 = 5`` per coordinate
+    """The reference's first epoch: mean ``U(0, 1)``, variance ``1 + extra_std**2 = 5`` per coordinate
     (``uniform(size=d) + sqrt(5) * normal((n, d))``); on CartPole mostly short, uneven episodes."""
     rng = np.random.default_rng(seed)
     dim = fastcem.policy_dim(env_id)
@@ -38,9 +38,9 @@ TASKS: dict[str, tuple[str, Callable[[int], NDArray[np.float64]], str]] = {
     "cartpole-balancing": ("CartPole-v1", lambda n: balancing_cartpole(n),
                            "CartPole-v1, balancing policies (500-step episodes)"),
     "cartpole-epoch0": ("CartPole-v1", lambda n: seed_epoch0_population("CartPole-v1", n),
-                        "CartPole-v1, the seed's epoch-0 population (short, uneven episodes)"),
+                        "CartPole-v1, the reference's epoch-0 population (short, uneven episodes)"),
     "pendulum-epoch0": ("Pendulum-v1", lambda n: seed_epoch0_population("Pendulum-v1", n),
-                        "Pendulum-v1, the seed's epoch-0 population (200-step episodes)"),
+                        "Pendulum-v1, the reference's epoch-0 population (200-step episodes)"),
 }
 
 
@@ -80,14 +80,14 @@ def vector_evaluate(env: gymnasium.vector.VectorEnv[Any, Any, Any], thetas: NDAr
     space = env.single_action_space
     discrete = isinstance(space, gymnasium.spaces.Discrete)
     act_dim = int(space.n) if discrete else space.shape[0]
-    W = thetas[:, : obs_dim * act_dim].reshape(n, obs_dim, act_dim)
+    w = thetas[:, : obs_dim * act_dim].reshape(n, obs_dim, act_dim)
     b = thetas[:, obs_dim * act_dim:]
     obs, _ = env.reset(seed=seed)
     running = np.ones(n, dtype=bool)
     steps = 0
     batch_steps = 0
     while running.any() and (max_batch_steps is None or batch_steps < max_batch_steps):
-        y = np.einsum("pi,pij->pj", obs, W) + b
+        y = np.einsum("pi,pij->pj", obs, w) + b
         action = y.argmax(axis=1) if discrete else np.clip(y, space.low, space.high)
         obs, _, terminated, truncated, _ = env.step(action)
         steps += int(running.sum())

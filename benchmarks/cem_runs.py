@@ -1,4 +1,4 @@
-"""Time the seed's whole CEM runs with ``fastcem.train`` and score what they learn in gymnasium;
+"""Time the reference's whole CEM runs with ``fastcem.train`` and score what they learn in gymnasium;
 print the two README tables and a command-line example (``--write-readme`` updates README).
 
     python benchmarks/cem_runs.py [--repeats 7] [--seeds 10] [--write-readme]
@@ -32,7 +32,7 @@ import fastcem.training
 from fastcem._gym import gym_returns, sequential_mean
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import (  # noqa: E402
+from common import (
     P,
     check_readme_sections,
     machine,
@@ -43,7 +43,7 @@ from common import (  # noqa: E402
 RUNS_SECTION, QUALITY_SECTION, CLI_SECTION = "cem-runs", "cem-quality", "cli-example"
 #: The README's command-line example.
 CLI_EXAMPLE = ("cartpole", "--seed", "0")
-#: The seed's experiments: env and epochs, ``batch_size=P``.
+#: The reference's experiments: env and epochs, ``batch_size=P``.
 RUNS: tuple[tuple[str, int], ...] = (("CartPole-v1", 8), ("CartPole-v0", 8), ("Pendulum-v1", 15))
 #: Wall-time targets of the issues (#3: CEM, #5: the push), in seconds.
 TARGETS = {"CartPole-v1": ((0.040, "#3"), (0.030, "#5")), "Pendulum-v1": ((0.100, "#5"),)}
@@ -165,7 +165,7 @@ def first_capped_epoch(result: fastcem.TrainResult) -> int | None:
 
 
 def score_seed(seed: int) -> SeedQuality:
-    """Train the seed's experiments with ``seed`` and score them on fresh gymnasium episodes."""
+    """Train the reference's experiments with ``seed`` and score them on fresh gymnasium episodes."""
     reset_seeds = np.random.default_rng(10**6 + seed).integers(2**31, size=EPISODES)
     epochs = dict(RUNS)
     cartpole = fastcem.train("CartPole-v1", epochs=epochs["CartPole-v1"], batch_size=P, seed=seed)

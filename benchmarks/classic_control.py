@@ -36,14 +36,14 @@ from fastcem._gym import gym_returns, sequential_mean
 from fastcem.cli import TRAIN_SETTINGS
 
 sys.path.insert(0, str(Path(__file__).parent))
-from baselines import (  # noqa: E402
+from baselines import (
     gymnax_available,
     gymnax_evaluator,
     seed_epoch0_population,
     vector_env_kind,
     vector_evaluate,
 )
-from common import P, check_readme_sections, machine, replace_readme_sections  # noqa: E402
+from common import P, check_readme_sections, machine, replace_readme_sections
 
 SPEED_SECTION, QUALITY_SECTION = "classic-control-speed", "classic-control-quality"
 ENVS = ("CartPole-v1", "Pendulum-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0")
@@ -139,7 +139,7 @@ def quality_rows(env_id: str, settings: dict[str, Any], label: str, seeds: int, 
         final.append(gym_score(result.mean, env_id, rng))
         progress(f"{env_id} {label} seed {seed}: best {best[-1]:.1f}, mean {final[-1]:.1f}, {seconds[-1]:.1f} s")
     threshold = THRESHOLDS[env_id]
-    reached = [max(b, f) >= threshold for b, f in zip(best, final)]
+    reached = [max(b, f) >= threshold for b, f in zip(best, final, strict=True)]
 
     def summary(xs: Sequence[float]) -> str:
         return f"{np.median(xs):.1f} [{min(xs):.1f}, {max(xs):.1f}]"

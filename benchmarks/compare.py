@@ -1,4 +1,4 @@
-"""Compare fastcem with the reference (the seed's ``cem.py`` in gymnasium, ``reference_cem.py``)
+"""Compare fastcem with the reference (ADGEfficiency/cem's ``cem.py`` in gymnasium, ``reference_cem.py``)
 and gymnasium's vector envs in one session; print the tables and write the plot
 (``--write-readme`` also puts them into README's ``compare`` section).
 
@@ -10,7 +10,7 @@ and gymnasium's vector envs in one session; print the tables and write the plot
   ``min(P, N)`` candidates; gymnasium's vector env with the policy batched in numpy
   (``CartPoleVectorEnv``, or ``SyncVectorEnv`` for Pendulum at P <= 4096, over a bounded number
   of batch steps).  The bounds are in the table.
-* The seed's whole runs: ``fastcem.train`` against the reference's ``run_cem(num_process=2)``
+* The reference's whole runs: ``fastcem.train`` against the reference's ``run_cem(num_process=2)``
   with the same epochs and batch size (``--quick`` runs smaller ones, and says so).
 * Import to first result from a cold and a warm compile cache, planner decisions/s, and
   ``evaluate`` on 1 and 2 threads.
@@ -32,7 +32,7 @@ import numpy as np
 import fastcem
 
 sys.path.insert(0, str(Path(__file__).parent))
-from baselines import (  # noqa: E402
+from baselines import (
     NUM_PROCESS,
     TASKS,
     gymnax_available,
@@ -42,7 +42,7 @@ from baselines import (  # noqa: E402
     vector_env_kind,
     vector_evaluate,
 )
-from common import (  # noqa: E402
+from common import (
     README,
     check_readme_sections,
     cold_and_warm_first_result,
@@ -52,7 +52,7 @@ from common import (  # noqa: E402
     steps_per_second,
     train_env_steps,
 )
-from reference_cem import run_cem  # noqa: E402
+from reference_cem import run_cem
 
 SECTION = "compare"
 SIZES = (256, 4096, 65536)
@@ -200,8 +200,9 @@ def eval_table(rows: Sequence[EvalRow], budget: Budget) -> str:
         vs_vector = "—" if r.vector is None else ratio(r.fastcem.rate / r.vector.rate)
         vs_gymnax = "—" if r.gymnax is None else ratio(r.fastcem.rate / r.gymnax.rate)
         label = TASKS[r.task][2] if i == 0 or rows[i - 1].task != r.task else ""
-        lines.append(f"| {label} | {r.size:,} | {fast} | {cell(r.fastcem_fast)} | {cell(r.reference)} | {cell(r.vector)} | "
-                     f"{cell(r.gymnax)} | {ratio(r.fastcem.rate / r.reference.rate)} | {vs_vector} | {vs_gymnax} |")
+        lines.append(f"| {label} | {r.size:,} | {fast} | {cell(r.fastcem_fast)} | {cell(r.reference)} | "
+                     f"{cell(r.vector)} | {cell(r.gymnax)} | {ratio(r.fastcem.rate / r.reference.rate)} | "
+                     f"{vs_vector} | {vs_gymnax} |")
     gymnax = ("gymnax: its JAX envs (`gymnax.make(env_id)`, float32), `vmap`-ed over the population and "
               "stepped in one `jax.jit`-compiled `lax.scan` with the linear policy in JAX, the first "
               "episode's steps counted, compilation excluded (extra `gymnax`)." if gymnax_available()
@@ -211,8 +212,9 @@ def eval_table(rows: Sequence[EvalRow], budget: Budget) -> str:
         "Env steps are the steps of one episode per candidate (CartPole earns 1 per step; Pendulum runs 200).  "
         f"fastcem: `fastcem.evaluate(thetas, env_id, seed=0, num_threads={THREADS})` (exact: bit-identical to "
         "gymnasium; fast mode: `fast=True`, polynomial sin/cos), the median of repeated calls "
-        f"after a warm-up.  Ratios are the exact mode's.  Reference: a `Pool({NUM_PROCESS})` created and mapped over the candidates' "
-        "`evaluate_theta` (a fresh `gymnasium.make` per episode), as in one epoch of the seed; for P > "
+        f"after a warm-up.  Ratios are the exact mode's.  Reference: a `Pool({NUM_PROCESS})` created and mapped over "
+        "the candidates' "
+        "`evaluate_theta` (a fresh `gymnasium.make` per episode), as in one epoch of the reference; for P > "
         f"{budget.reference_episodes:,} only the first {budget.reference_episodes:,} candidates are played.  "
         "Gymnasium vector env: `gymnasium.make_vec(env_id, num_envs=P)`, made once outside the timing, reset and "
         "stepped with the linear policy computed for the whole batch in numpy; CartPole uses gymnasium's numpy "
@@ -230,7 +232,7 @@ def eval_table(rows: Sequence[EvalRow], budget: Budget) -> str:
 
 @dataclass(frozen=True)
 class RunRow:
-    """One of the seed's whole runs, by both programs."""
+    """One of the reference's whole runs, by both programs."""
 
     env_id: str
     epochs: int
@@ -259,7 +261,7 @@ def measure_run(env_id: str, epochs: int, batch_size: int) -> RunRow:
         fast_walls.append(time.perf_counter() - start)
     progress(f"fastcem.train {env_id} {epochs}×{batch_size}: median {np.median(walls) * 1e3:.1f} ms "
              f"({train_env_steps(first, batch_size) / np.median(walls) / 1e6:.1f}M steps/s); now the reference")
-    np.random.seed(0)
+    np.random.seed(0)  # noqa: NPY002 -- the reference draws from numpy's global RNG
     with redirect_stdout(sys.stderr):  # its epoch lines are progress here
         history, wall = run_cem(env_id, epochs=epochs, batch_size=batch_size, num_process=NUM_PROCESS)
     return RunRow(env_id, epochs, batch_size, float(np.median(walls)), float(np.median(fast_walls)),
@@ -306,7 +308,7 @@ def other_table(runs: Sequence[RunRow], first_result: tuple[float, float], plans
         f"{rate(two)} ({two / one:.2f}×) | — | — |",
         "",
         "Whole runs: the same epochs and batch size for both"
-        + ("" if full else " (`--quick`: smaller than the seed's 8 × 4096 and 15 × 4096)")
+        + ("" if full else " (`--quick`: smaller than the reference's 8 × 4096 and 15 × 4096)")
         + f"; fastcem is the median of `fastcem.train(…, seed=s)` for s = 0 … {TRAIN_REPEATS - 1} after a warm-up "
         "call (compilation excluded, see the next row), the reference one `run_cem(…, num_process="
         f"{NUM_PROCESS})` after `np.random.seed(0)`.  Last epoch's elite mean return, fastcem (seed 0) / reference: "
@@ -364,7 +366,7 @@ def plot(rows: Sequence[EvalRow], path: Path) -> None:
     tasks = list(dict.fromkeys(r.task for r in rows))
     fig = Figure(figsize=(4.2 * len(tasks), 4.2), layout="constrained")
     axes = fig.subplots(1, len(tasks), sharey=True, squeeze=False)[0]
-    for ax, task in zip(axes, tasks):
+    for ax, task in zip(axes, tasks, strict=True):
         mine = [r for r in rows if r.task == task]
         series: list[tuple[str, str, Callable[[EvalRow], Cell | None]]] = [
             (f"fastcem, {THREADS} threads", "o-", lambda r: r.fastcem),

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine, table_script  # noqa: E402
+from common import machine, table_script
 
 SECTION = "compile-time"
 HERE = Path(__file__).resolve().parent
@@ -39,7 +39,8 @@ FAMILIES = (
     ("policy rollouts, Pendulum exact", "fastcem.evaluate(np.zeros((2, 4)), 'Pendulum-v1', seed=0)"),
     ("policy rollouts, Pendulum fast", "fastcem.evaluate(np.zeros((2, 4)), 'Pendulum-v1', seed=0, fast=True)"),
     ("elite selection", "fastcem.elite_indices(np.zeros(2), 1)"),
-    ("planner, Pendulum exact", "fastcem.CEMPlanner('Pendulum-v1', plan_horizon=30, seed=0).plan(np.array([1.0, 0.0]))"),
+    ("planner, Pendulum exact",
+     "fastcem.CEMPlanner('Pendulum-v1', plan_horizon=30, seed=0).plan(np.array([1.0, 0.0]))"),
     ("vector env, Pendulum", "e = fastcem.make_vec('Pendulum-v1', 4); e.reset(seed=0); e.step(np.zeros((4, 1)))"),
 )
 REFERENCE = "from reference_cem import run_cem; run_cem('CartPole-v0', epochs=8, batch_size=4096, num_process=2)"
@@ -79,7 +80,7 @@ def measure(repeats: int = 3) -> str:
         "| command (cold: empty numba cache, in this order) | cold | target | warm |",
         "|---|---:|---:|---:|",
     ]
-    for (name, _, target), c, w in zip(COMMANDS, cold, warm):
+    for (name, _, target), c, w in zip(COMMANDS, cold, warm, strict=True):
         lines.append(f"| {name} | {c:.1f} s | ≤ {target:.0f} s | {w:.1f} s |")
     lines.append(f"| the reference's whole CartPole run (`cem.py`, 2 processes) | {reference:.1f} s | | |")
     lines += ["", "| kernel family (fresh process, empty cache) | first call |", "|---|---:|"]

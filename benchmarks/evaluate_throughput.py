@@ -11,7 +11,7 @@ from pathlib import Path
 import numba
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import (  # noqa: E402
+from common import (
     balancing_cartpole,
     cold_and_warm_first_result,
     machine,

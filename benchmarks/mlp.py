@@ -35,8 +35,8 @@ from fastcem import MLP
 from fastcem.mlp import split, tanh_numpy
 
 sys.path.insert(0, str(Path(__file__).parent))
-from baselines import gymnax_available  # noqa: E402
-from common import check_readme_sections, machine, replace_readme_sections  # noqa: E402
+from baselines import gymnax_available
+from common import check_readme_sections, machine, replace_readme_sections
 
 SECTION, QUALITY_SECTION = "mlp-benchmark", "mlp-quality"
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -103,7 +103,8 @@ def numpy_rate(env_id: str, thetas: np.ndarray, policy: MLP) -> float:
     act_dim = info.act_dim
     sizes = policy.sizes(info.obs_dim, act_dim)
     per = [split(t, sizes) for t in thetas]
-    layers = [(np.stack([p.weights[n] for p in per]), np.stack([p.biases[n] for p in per])) for n in range(len(sizes) - 1)]
+    layers = [(np.stack([p.weights[n] for p in per]), np.stack([p.biases[n] for p in per]))
+              for n in range(len(sizes) - 1)]
     rng = np.random.default_rng(0)
     start = time.perf_counter()
     if env_id == "Pendulum-v1":

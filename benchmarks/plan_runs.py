@@ -21,7 +21,7 @@ import numpy as np
 import fastcem
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine, publish  # noqa: E402
+from common import machine, publish
 
 SECTION = "plan-runs"
 PENDULUM = {"plan_horizon": 30, "num_candidates": 1000, "top_k": 100, "num_iters": 5, "action_bounds": (-2.0, 2.0)}
@@ -32,7 +32,7 @@ TARGET_DECISIONS, TARGET_RETURN = 1000, -160.0
 def numpy_plan(state: np.ndarray, rng: np.random.Generator, horizon: int = 30, num: int = 1000, top_k: int = 100,
                iters: int = 5) -> float:
     """One decision of a plain-NumPy CEM planner on Pendulum's equations (vectorised over
-    candidates; ``x * x`` squares, so not bit-exact): what the seed's planner costs in numpy."""
+    candidates; ``x * x`` squares, so not bit-exact): what the reference planner costs in numpy."""
     mean, std = np.zeros(horizon), np.full(horizon, 1.0)
     for _ in range(iters):
         actions = np.clip(mean + std * rng.standard_normal((num, horizon)), -2.0, 2.0)
@@ -76,7 +76,8 @@ def table(episodes: int) -> str:
     baseline = numpy_decisions_per_second()
     balanced = int((cart.returns == 500.0).sum())
     rows = [
-        "| planner (H = 30, N = 1000, top 100, 5 iterations) | decisions/s | closed-loop return in gymnasium | target |",
+        "| planner (H = 30, N = 1000, top 100, 5 iterations) | decisions/s | closed-loop return in gymnasium "
+        "| target |",
         "|---|---:|---:|---|",
     ]
     for fast, label in ((False, "exact native model"), (True, "native model, `fast=True`")):

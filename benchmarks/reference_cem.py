@@ -1,4 +1,4 @@
-"""The seed's multiprocessing ``cem.py``, ported from gym to gymnasium: the reference that
+"""The reference: ADGEfficiency/cem's multiprocessing ``cem.py``, ported from gym to gymnasium, which
 ``benchmarks/compare.py`` times fastcem against.
 
     python benchmarks/reference_cem.py cartpole --num_process 2 --epochs 8 --batch_size 4096
@@ -6,13 +6,13 @@
 
 Only the gym -> gymnasium API changed: ``reset`` returns ``(obs, info)``, ``step`` returns five
 values and ``done = terminated or truncated``; ``cartpole`` is CartPole-v1 and ``pendulum``
-Pendulum-v1 (the seed's CartPole-v0 and Pendulum-v0; ``--env`` picks another id).  Everything
-else is the seed's: a fresh ``gymnasium.make(env_id)`` per evaluated candidate, a new
+Pendulum-v1 (the reference's CartPole-v0 and Pendulum-v0; ``--env`` picks another id).  Everything
+else is the reference's: a fresh ``gymnasium.make(env_id)`` per evaluated candidate, a new
 ``Pool(num_process)`` every epoch mapping ``evaluate_theta`` over the candidates, the elites
 picked with ``heapq.nlargest``, candidates drawn with ``np.random.multivariate_normal`` from
-the diagonal covariance, and the seed's per-epoch line and ``expt took`` line.  The policy is
+the diagonal covariance, and the reference's per-epoch line and ``expt took`` line.  The policy is
 the contract's linear one in plain numpy (``obs @ W + b``; argmax for CartPole, clipped to
-the action bounds for Pendulum).  The seed's plotting of the history and its monitor (video)
+the action bounds for Pendulum).  The reference's plotting of the history and its monitor (video)
 option were dropped: they are not part of the timed loop.
 """
 
@@ -29,9 +29,9 @@ import gymnasium
 import numpy as np
 from numpy.typing import NDArray
 
-#: The seed's experiment names, as gymnasium ids.
+#: The reference's experiment names, as gymnasium ids.
 ENVS = {"cartpole": "CartPole-v1", "pendulum": "Pendulum-v1"}
-#: The seed's history columns.
+#: The reference's history columns.
 HISTORY_COLUMNS = ("epoch", "avg_rew", "std_rew", "avg_elites", "std_elites")
 
 
@@ -45,7 +45,7 @@ def setup_env(env_id: str) -> tuple[gymnasium.Env[Any, Any], int, int]:
 
 
 class LinearPolicy:
-    """The seed's deterministic linear policy: ``y = obs @ W + b``; argmax of ``y`` for a
+    """The reference's deterministic linear policy: ``y = obs @ W + b``; argmax of ``y`` for a
     discrete action space, ``y`` clipped to the bounds for a box."""
 
     def __init__(self, env: gymnasium.Env[Any, Any], theta: NDArray[np.float64]) -> None:
@@ -65,18 +65,18 @@ class LinearPolicy:
 
 
 def setup_policy(env: gymnasium.Env[Any, Any], theta: NDArray[np.float64]) -> LinearPolicy:
-    """The seed's ``setup_policy``: the linear policy of ``theta`` for ``env``'s spaces."""
+    """The reference's ``setup_policy``: the linear policy of ``theta`` for ``env``'s spaces."""
     return LinearPolicy(env, theta)
 
 
 def get_elite_indicies(num_elite: int, rewards: NDArray[np.float64]) -> list[int]:
-    """The seed's elite selection (spelling kept): indices of the ``num_elite`` best rewards."""
+    """The reference's elite selection (spelling kept): indices of the ``num_elite`` best rewards."""
     return heapq.nlargest(num_elite, range(len(rewards)), rewards.take)
 
 
 def evaluate_theta(theta: NDArray[np.float64], env_id: str, monitor: bool = False) -> float:
     """The return of one episode of ``theta``'s policy in a fresh env (``monitor`` is kept for
-    the seed's signature and ignored: its video recording was dropped)."""
+    the reference's signature and ignored: its video recording was dropped)."""
     env, _, _ = setup_env(env_id)
     policy = setup_policy(env, theta)
     done = False
@@ -101,11 +101,11 @@ def run_cem(
     extra_decay_time: float = 10,
     num_process: int = 4,
 ) -> tuple[dict[str, list[float]], float]:
-    """The seed's CEM loop; prints a line per epoch and ``expt took``, returns the history (the
-    seed's columns) and the wall time in seconds (the whole call, as the seed's timer)."""
+    """The reference's CEM loop; prints a line per epoch and ``expt took``, returns the history (the
+    reference's columns) and the wall time in seconds (the whole call, as the reference's timer)."""
     start = time.time()
     num_elite = int(batch_size * elite_frac)
-    env, obs_shape, act_shape = setup_env(env_id)
+    _env, obs_shape, act_shape = setup_env(env_id)
     theta_dim = (obs_shape + 1) * act_shape
     means = np.random.uniform(size=theta_dim)
     stds = np.ones(theta_dim)
@@ -123,17 +123,17 @@ def run_cem(
         means = elites.mean(axis=0)
         stds = elites.std(axis=0)
         row = (epoch, np.mean(rewards), np.std(rewards), np.mean(rewards[indicies]), np.std(rewards[indicies]))
-        for name, value in zip(HISTORY_COLUMNS, row):
+        for name, value in zip(HISTORY_COLUMNS, row, strict=True):
             history[name].append(float(value))
         print("epoch {} - {:2.1f} {:2.1f} pop - {:2.1f} {:2.1f} elites".format(*row))
     wall = time.time() - start
-    print("expt took {:2.1f} seconds".format(wall))
+    print(f"expt took {wall:2.1f} seconds")
     return history, wall
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("env", choices=sorted(ENVS), help="the seed's experiment")
+    parser.add_argument("env", choices=sorted(ENVS), help="the reference's experiment")
     parser.add_argument("--env", dest="env_id", default=None, help="a gymnasium id instead of the experiment's")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch_size", type=int, default=4096)

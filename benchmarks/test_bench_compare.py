@@ -1,4 +1,4 @@
-"""pytest-benchmark: population evaluation by fastcem, the reference (the seed's ``Pool`` over a
+"""pytest-benchmark: population evaluation by fastcem, the reference (its ``Pool`` over a
 fresh gymnasium env per episode), gymnasium's vector envs and gymnax's JAX envs (when the
 ``gymnax`` extra is installed), grouped by task and size;
 ``python -m pytest benchmarks --benchmark-only``.

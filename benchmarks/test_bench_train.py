@@ -1,4 +1,4 @@
-"""pytest-benchmark suite for the seed's whole CEM runs with ``fastcem.train`` (not part of the
+"""pytest-benchmark suite for the reference's whole CEM runs with ``fastcem.train`` (not part of the
 normal test run).
 
     python -m pytest benchmarks --benchmark-only
@@ -14,7 +14,7 @@ from common import P, train_env_steps
 
 import fastcem
 
-#: The seed's experiments: epochs per env, ``batch_size=P``.
+#: The reference's experiments: epochs per env, ``batch_size=P``.
 EPOCHS = {"CartPole-v1": 8, "Pendulum-v1": 15}
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import fastcem  # noqa: F401  (registers the fastcem/ ids)
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine, table_script  # noqa: E402
+from common import machine, table_script
 
 SECTION = "vector-env"
 SIZES = (256, 4096)
@@ -49,7 +49,8 @@ def steps_per_second(env: gym.vector.VectorEnv, steps: int, repeats: int, seed: 
 
 
 def table() -> str:
-    rows = ["| env | sub-envs | fastcem `make_vec` | gymnasium vector env | fastcem ÷ gymnasium |", "|---|---:|---:|---:|---:|"]
+    rows = ["| env | sub-envs | fastcem `make_vec` | gymnasium vector env | fastcem ÷ gymnasium |",
+            "|---|---:|---:|---:|---:|"]
     for env_id, mode, label in (("CartPole-v1", "vector_entry_point", "CartPoleVectorEnv"),
                                 ("Pendulum-v1", "sync", "SyncVectorEnv"),
                                 ("Acrobot-v1", "sync", "SyncVectorEnv"),

@@ -10,6 +10,8 @@ with the math of :mod:`envs_native.modes`, ``step``/``observe`` callable from Py
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 # Imported in the order ENV_IDS lists them (registration order).
 from . import cartpole, pendulum  # isort: skip
 from . import acrobot, mountain_car, continuous_mountain_car  # isort: skip
@@ -26,6 +28,10 @@ from .spec import (
 
 __all__ = ["ENV_IDS", "Box", "Discrete", "EnvInfo", "EnvSpec", "acrobot", "cartpole", "continuous_mountain_car",
            "env_info", "env_kernel", "max_episode_steps", "mountain_car", "pendulum", "register"]
+
+
+if TYPE_CHECKING:
+    ENV_IDS: tuple[str, ...]
 
 
 def __getattr__(name: str) -> object:

@@ -245,7 +245,7 @@ def _paths(x: float) -> tuple[np.int64, bool, bool, bool, float, float, np.int64
 
 
 @inline
-def glibc_sin(x: float) -> tuple[float, bool]:
+def glibc_sin(x: float) -> tuple[float, np.bool_]:
     """``(sin x, ok)``: glibc's ``sin x`` where ``ok`` (``|x| < 105414336``); no branches or
     calls."""
     hw, small, mid, reduced, b, db, n = _paths(x)
@@ -261,7 +261,7 @@ def glibc_sin(x: float) -> tuple[float, bool]:
 
 
 @inline
-def glibc_cos(x: float) -> tuple[float, bool]:
+def glibc_cos(x: float) -> tuple[float, np.bool_]:
     """``(cos x, ok)``: glibc's ``cos x`` where ``ok`` (``|x| < 105414336``); no branches or
     calls."""
     hw, small, mid, reduced, b, db, n = _paths(x)
@@ -279,10 +279,10 @@ def glibc_cos(x: float) -> tuple[float, bool]:
 
 
 @jit
-def _mismatches(x: np.ndarray) -> int:
+def _mismatches(x: np.ndarray) -> int | np.integer:
     """How many of ``x`` get other bits from :func:`glibc_sin`/:func:`glibc_cos` than from the
     C library (numba's ``math.sin``/``math.cos`` call it)."""
-    bad = 0
+    bad: int | np.integer = 0
     for i in range(x.shape[0]):
         s, ok_s = glibc_sin(x[i])
         c, ok_c = glibc_cos(x[i])

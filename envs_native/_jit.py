@@ -19,9 +19,9 @@ They live in one place so that a kernel cannot quietly differ from the others:
 
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
-
 import pickle
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import llvmlite.binding as llvm
 from numba import njit
@@ -46,7 +46,7 @@ _load_index = caching.IndexDataCacheFile._load_index
 
 def _load_index_or_nothing(self: caching.IndexDataCacheFile) -> dict[Any, Any]:
     try:
-        return _load_index(self)  # type: ignore[no-any-return]
+        return _load_index(self)
     except (ImportError, AttributeError, pickle.UnpicklingError, EOFError, TypeError):
         return {}
 
@@ -83,7 +83,7 @@ def jit(fn: F | None = None, **overrides: Any) -> Any:
 PIECE_OPTIONS: dict[str, Any] = {"forceinline": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
 
-class _Piece(CPUDispatcher):  # type: ignore[misc]
+class _Piece(CPUDispatcher):
     """A dispatcher compiled without a Python wrapper: called from Python it would jump into
     nothing, so it says what to do instead."""
 
@@ -102,7 +102,7 @@ def inline(fn: F) -> F:
     what compiling a small function costs)."""
     piece = jit(fn, **PIECE_OPTIONS)
     piece.__class__ = _Piece
-    return piece  # type: ignore[no-any-return]
+    return piece
 
 
 def overload_options() -> dict[str, Any]:

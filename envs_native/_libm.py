@@ -17,8 +17,9 @@ fused multiply-add; ``pow`` is called when the square is within 1/64 ULP of a mi
 (1.19 times the margin needed, about 3% of squares; on this machine class ``pow`` was seen to
 differ from ``x * x`` only within 0.007 ULP of a midpoint), for inexact squares just below a
 power of two (whose lower neighbour is closer), and outside that range of magnitudes,
-non-finite values included -- except zero, whose square ``pow`` returns exactly (+0).  ``tests/test_envs_equivalence.py`` compares against numpy's
-own ``** 2`` over many values, thousands of them next to midpoints.
+non-finite values included -- except zero, whose square ``pow`` returns exactly (+0).
+``tests/test_envs_equivalence.py`` compares against numpy's own ``** 2`` over many values,
+thousands of them next to midpoints.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from ._jit import inline, jit
 
 
 @intrinsic
-def _opaque(typingctx: object, x: types.Type) -> tuple[types.Signature, object] | None:
+def opaque(typingctx: object, x: types.Type) -> tuple[types.Signature, object] | None:
     """Return ``x`` (float64 or float32) unchanged through an empty asm statement, so LLVM
     cannot fold it."""
     if x not in (types.float64, types.float32):
@@ -96,14 +97,14 @@ def from_bits(typingctx: object, b: types.Type) -> tuple[types.Signature, object
 @jit
 def libm_pow2(x: float) -> float:
     """The C library's ``pow(x, 2.0)``, always called."""
-    return math.pow(x, _opaque(2.0))
+    return math.pow(x, opaque(2.0))
 
 
 @jit
 def libm_powf2(x: np.float32) -> np.float32:
     """The C library's ``powf(x, 2.0f)``: numpy's ``x ** 2`` for a float32 scalar, which is not
     always ``x * x`` either (glibc's ``powf`` is not correctly rounded)."""
-    return math.pow(x, _opaque(np.float32(2.0)))
+    return math.pow(x, opaque(np.float32(2.0)))  # type: ignore[return-value]  # float32 when compiled
 
 
 _MANTISSA = (1 << 52) - 1

@@ -42,7 +42,7 @@ from numba import types
 from numba.extending import intrinsic
 
 from ._jit import inline, jit
-from ._libm import _opaque
+from ._libm import opaque
 
 
 def _f32(hex_literal: str) -> np.float32:
@@ -101,13 +101,13 @@ def fmaf(typingctx: object, x: types.Type, y: types.Type, z: types.Type) -> tupl
 def libm_sinf(x: np.float32) -> np.float32:
     """The C library's ``sinf`` (numpy's ``npy_sinf``), always called: the argument is hidden
     from LLVM, which would otherwise fold a constant one with its own arithmetic."""
-    return math.sin(_opaque(x))
+    return math.sin(opaque(x))  # type: ignore[return-value]  # float32 when compiled
 
 
 @jit
 def libm_cosf(x: np.float32) -> np.float32:
     """The C library's ``cosf`` (numpy's ``npy_cosf``), always called."""
-    return math.cos(_opaque(x))
+    return math.cos(opaque(x))  # type: ignore[return-value]  # float32 when compiled
 
 
 @inline
@@ -200,7 +200,7 @@ def sample() -> np.ndarray:
     thresholds = np.array([_MAX_SIN, _MAX_COS], dtype=np.float32)
     steps = np.arange(-4, 5, dtype=np.int32)
     near = (thresholds.view(np.int32)[:, None] + steps[None, :]).ravel().view(np.float32)
-    x = np.concatenate(parts + [edge, near])
+    x = np.concatenate([*parts, edge, near])
     return np.concatenate([x, -x])
 
 

@@ -238,7 +238,7 @@ def sample_states(rng: np.random.Generator, size: int | tuple[int, ...],
     ``U(low, high)`` with the reset options ``low``/``high`` (``env.reset(options=...)``), as float32."""
     low, high = reset_bounds(options, RESET_LOW, RESET_HIGH)
     shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    return rng.uniform(low=low, high=high, size=shape + (STATE_DIM,)).astype(np.float32)
+    return rng.uniform(low=low, high=high, size=(*shape, STATE_DIM)).astype(np.float32)
 
 
 def reset_state(seed: int, options: Mapping[str, Any] | None = None) -> NDArray[np.float32]:

@@ -158,7 +158,7 @@ def sample_states(rng: np.random.Generator, size: int | tuple[int, ...],
     ``U(low, high)`` with the reset options ``low``/``high`` (``env.reset(options=...)``)."""
     low, high = reset_bounds(options, RESET_LOW, RESET_HIGH)
     shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    return rng.uniform(low=low, high=high, size=shape + (STATE_DIM,))
+    return rng.uniform(low=low, high=high, size=(*shape, STATE_DIM))
 
 
 def reset_state(seed: int, options: Mapping[str, Any] | None = None) -> NDArray[np.float64]:

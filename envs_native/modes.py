@@ -54,49 +54,61 @@ __all__ = [
 ]
 
 
-class Libm(NamedTuple):
+class _Mode(NamedTuple):
+    """A mode is an empty named tuple (numba passes it by type, so a kernel compiled for one
+    mode holds nothing of another); its class constants name the math it uses.  They live on
+    subclasses because a NamedTuple's own class body may only declare fields."""
+
+
+class Libm(_Mode):
     """The C library, one value at a time: gymnasium's own arithmetic (``ok`` always True)."""
 
+    __slots__ = ()
     TRIG = "libm"
     SQUARE = "pow"
     REMAINDER = "exact"
 
 
-class GlibcLanes(NamedTuple):
+class GlibcLanes(_Mode):
     """Exact lanes where the C library is glibc's FMA build of ``s_sin.c``."""
 
+    __slots__ = ()
     TRIG = "glibc"
     SQUARE = "checked"
     REMAINDER = "checked"
 
 
-class CertifiedLanes(NamedTuple):
+class CertifiedLanes(_Mode):
     """Exact lanes elsewhere: ``sin``/``cos`` certified against glibc's error bound."""
 
+    __slots__ = ()
     TRIG = "certified"
     SQUARE = "checked"
     REMAINDER = "checked"
 
 
-class GlibcBounded(NamedTuple):
+class GlibcBounded(_Mode):
     """:class:`GlibcLanes` with ``x * x`` squares (within one ULP of ``pow``'s)."""
 
+    __slots__ = ()
     TRIG = "glibc"
     SQUARE = "product"
     REMAINDER = "checked"
 
 
-class CertifiedBounded(NamedTuple):
+class CertifiedBounded(_Mode):
     """:class:`CertifiedLanes` with ``x * x`` squares (within one ULP of ``pow``'s)."""
 
+    __slots__ = ()
     TRIG = "certified"
     SQUARE = "product"
     REMAINDER = "checked"
 
 
-class Fast(NamedTuple):
+class Fast(_Mode):
     """The opt-in fast mode: polynomials and products, no checks; not bit-identical."""
 
+    __slots__ = ()
     TRIG = "fast"
     SQUARE = "product"
     REMAINDER = "fast"
@@ -149,7 +161,7 @@ def remainder(m: Any, a: float, b: float) -> tuple[float, bool]:  # pragma: no c
 
 
 @overload(sin, **_INLINE)
-def _ol_sin(m, x):  # noqa: ANN001, ANN202
+def _ol_sin(m, x):
     mode = _mode(m)
     if mode is None:
         return None
@@ -159,7 +171,7 @@ def _ol_sin(m, x):  # noqa: ANN001, ANN202
         return lambda m, x: glibc_sin(x)
     if mode.TRIG == "certified":
 
-        def certified_sin(m, x):  # noqa: ANN001, ANN202
+        def certified_sin(m, x):
             _, s, ok = exact_sincos(x)
             return s, ok
 
@@ -168,7 +180,7 @@ def _ol_sin(m, x):  # noqa: ANN001, ANN202
 
 
 @overload(cos, **_INLINE)
-def _ol_cos(m, x):  # noqa: ANN001, ANN202
+def _ol_cos(m, x):
     mode = _mode(m)
     if mode is None:
         return None
@@ -178,7 +190,7 @@ def _ol_cos(m, x):  # noqa: ANN001, ANN202
         return lambda m, x: glibc_cos(x)
     if mode.TRIG == "certified":
 
-        def certified_cos(m, x):  # noqa: ANN001, ANN202
+        def certified_cos(m, x):
             c, _, ok = exact_sincos(x)
             return c, ok
 
@@ -187,7 +199,7 @@ def _ol_cos(m, x):  # noqa: ANN001, ANN202
 
 
 @overload(square, **_INLINE)
-def _ol_square(m, x):  # noqa: ANN001, ANN202
+def _ol_square(m, x):
     mode = _mode(m)
     if mode is None:
         return None
@@ -242,7 +254,7 @@ def remainder_exact(a: float, b: float) -> float:
 
 
 @overload(remainder, **_INLINE)
-def _ol_remainder(m, a, b):  # noqa: ANN001, ANN202
+def _ol_remainder(m, a, b):
     mode = _mode(m)
     if mode is None:
         return None
@@ -269,7 +281,7 @@ def weak(value: float, like: Any) -> Any:  # pragma: no cover - compiled only
 
 
 @overload(weak, **_INLINE)
-def _ol_weak(value, like):  # noqa: ANN001, ANN202
+def _ol_weak(value, like):
     if like == types.float32:
         return lambda value, like: np.float32(value)
     return lambda value, like: np.float64(value)
@@ -282,7 +294,7 @@ def is_float32(x: Any) -> bool:  # pragma: no cover - compiled only
 
 
 @overload(is_float32, **_INLINE)
-def _ol_is_float32(x):  # noqa: ANN001, ANN202
+def _ol_is_float32(x):
     yes = x == types.float32
     return lambda x: yes
 
@@ -301,7 +313,7 @@ def np_cos32(m: Any, x: Any) -> tuple[Any, bool]:  # pragma: no cover - compiled
 
 
 def _np_trig32(which: int) -> Any:
-    def typer(m, x):  # noqa: ANN001, ANN202
+    def typer(m, x):
         mode = _mode(m)
         if mode is None:
             return None
@@ -356,7 +368,7 @@ def _wrap_loop(x: float, low: float, high: float) -> float:
 
 
 @overload(wrap, **_INLINE)
-def _ol_wrap(m, x, low, high):  # noqa: ANN001, ANN202
+def _ol_wrap(m, x, low, high):
     mode = _mode(m)
     if mode is None:
         return None
@@ -364,7 +376,7 @@ def _ol_wrap(m, x, low, high):  # noqa: ANN001, ANN202
         return lambda m, x, low, high: (_wrap_loop(x, low, high), True)
     if mode is Fast:
 
-        def fast_wrap(m, x, low, high):  # noqa: ANN001, ANN202
+        def fast_wrap(m, x, low, high):
             value, ok = _wrap_twice(x, low, high)
             rest = low + remainder_fast(x - low, high - low)[0]
             return (value if ok else rest), True

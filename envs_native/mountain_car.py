@@ -110,7 +110,7 @@ def sample_states(rng: np.random.Generator, size: int | tuple[int, ...],
     ``(U(low, high), 0)`` with the reset options ``low``/``high`` (``env.reset(options=...)``)."""
     low, high = reset_bounds(options, RESET_LOW, RESET_HIGH)
     shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    states = np.zeros(shape + (STATE_DIM,))
+    states = np.zeros((*shape, STATE_DIM))
     states[..., 0] = rng.uniform(low=low, high=high, size=shape)
     return states
 

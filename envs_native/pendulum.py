@@ -149,7 +149,7 @@ def sample_states(rng: np.random.Generator, size: int | tuple[int, ...],
             raise ValueError(f"reset options x_init and y_init must be >= 0 (states are drawn from "
                              f"U(-x_init, x_init) and U(-y_init, y_init)), got {high[0]} and {high[1]}")
     shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    return rng.uniform(low=-high, high=high, size=shape + (STATE_DIM,))
+    return rng.uniform(low=-high, high=high, size=(*shape, STATE_DIM))
 
 
 def reset_state(seed: int, options: Mapping[str, Any] | None = None) -> NDArray[np.float64]:

@@ -210,7 +210,7 @@ class EnvSpec:
         arr = np.asarray(states)
         out = np.ascontiguousarray(arr, dtype=np.float64)
         if self.float32_states:
-            flag = np.full(out.shape[:-1] + (1,), 1.0 if arr.dtype == np.float32 else 0.0)
+            flag = np.full((*out.shape[:-1], 1), 1.0 if arr.dtype == np.float32 else 0.0)
             out = np.concatenate([out, flag], axis=-1)
         return out
 
@@ -294,7 +294,8 @@ def register(spec: EnvSpec, *, check: bool = True) -> None:
     if not isinstance(spec, EnvSpec):
         raise TypeError(f"spec must be an EnvSpec, got {type(spec).__name__}")
     if not isinstance(spec.action, (Discrete, Box)):
-        raise TypeError(f"spec.action must be envs_native.Discrete or envs_native.Box, got {type(spec.action).__name__}")
+        raise TypeError("spec.action must be envs_native.Discrete or envs_native.Box, "
+                        f"got {type(spec.action).__name__}")
     for name in ("state_dim", "obs_dim"):
         value = getattr(spec, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:

@@ -3,7 +3,7 @@
 Returns are always maximised.  ``evaluate`` scores a population of linear (or ``MLP``)
 policies on the native kernels of gymnasium's classic control and users' envs
 (``envs_native``); ``CEM`` is the ask/tell optimizer and
-``train`` the seed's whole experiment; ``elite_indices`` the compiled elite selection;
+``train`` the reference's whole experiment; ``elite_indices`` the compiled elite selection;
 ``CEMPlanner`` and ``mpc`` plan over action sequences and control in closed loop.
 """
 
@@ -25,10 +25,10 @@ from .vector import register as _register_vector_envs
 _register_vector_envs()
 
 __all__ = [
-    "MLP",
     "CEM",
-    "CEMPlanner",
     "ENV_IDS",
+    "MLP",
+    "CEMPlanner",
     "EpochStats",
     "MPCResult",
     "NativeVectorEnv",

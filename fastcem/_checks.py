@@ -31,6 +31,20 @@ def check_int(value: object, name: str, minimum: int | None = None, maximum: int
     return value
 
 
+def check_real(value: object, name: str, *, low: float, high: float = np.inf,
+                low_open: bool = False, high_open: bool = False) -> float:
+    """A finite real number in the interval described by ``low``/``high`` (open or closed)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    x = float(value)
+    above = x > low if low_open else x >= low
+    below = x < high if high_open else x <= high
+    if not (np.isfinite(x) and above and below):
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open or high == np.inf else ']'}"
+        raise ValueError(f"{name} must be a finite number in {interval}, got {value}")
+    return x
+
+
 def check_num_threads(num_threads: object) -> int | None:
     """None, or a thread count between 1 and numba's maximum (``NUMBA_NUM_THREADS``)."""
     if num_threads is None:
@@ -60,12 +74,13 @@ def as_thetas(thetas: object, dim: int, env_id: str, what: str = "(obs_dim + 1) 
     """``(P, dim)`` float64 parameters from a ``(P, dim)`` or ``(dim,)`` array; ``what`` says
     how ``dim`` follows from the policy, for the message."""
     arr = as_float_array(thetas, "thetas")
+    given = arr.shape
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[1] != dim:
         raise ValueError(
             f"thetas must have shape (P, {dim}) or ({dim},) for {env_id} "
-            f"(policy_dim = {what} = {dim}); got shape {np.shape(thetas)}"
+            f"(policy_dim = {what} = {dim}); got shape {given}"
         )
     check_finite(arr, "thetas")
     return arr

@@ -42,7 +42,8 @@ INLINE = overload_options()
 
 
 def _spec(params: types.Type) -> EnvSpec | None:
-    return spec_of_params(getattr(params, "instance_class", None))
+    cls = getattr(params, "instance_class", None)
+    return spec_of_params(cls) if isinstance(cls, type) else None
 
 
 # --- the env, found from its params' type -------------------------------------------------
@@ -82,7 +83,7 @@ def plan_action(value: Any, params: Any) -> Any:  # pragma: no cover - compiled 
 
 
 @overload(env_dynamics, **INLINE)
-def _ol_env_dynamics(state, action, params, mode):  # noqa: ANN001, ANN202
+def _ol_env_dynamics(state, action, params, mode):
     spec = _spec(params)
     if spec is None:
         return None
@@ -91,7 +92,7 @@ def _ol_env_dynamics(state, action, params, mode):  # noqa: ANN001, ANN202
 
 
 @overload(env_observation, **INLINE)
-def _ol_env_observation(state, params, mode):  # noqa: ANN001, ANN202
+def _ol_env_observation(state, params, mode):
     spec = _spec(params)
     if spec is None:
         return None
@@ -107,13 +108,13 @@ def _state_reader(dim: int) -> Any:
     if dim not in _STATE_READERS:
         items = ", ".join(f"states[{i}, k]" for i in range(dim))
         namespace: dict[str, Any] = {}
-        exec(f"def read(states, k, params):\n    return ({items},)\n", namespace)  # noqa: S102
+        exec(f"def read(states, k, params):\n    return ({items},)\n", namespace)
         _STATE_READERS[dim] = namespace["read"]
     return _STATE_READERS[dim]
 
 
 @overload(state_of, **INLINE)
-def _ol_state_of(states, k, params):  # noqa: ANN001, ANN202
+def _ol_state_of(states, k, params):
     spec = _spec(params)
     if spec is None:
         return None
@@ -121,7 +122,7 @@ def _ol_state_of(states, k, params):  # noqa: ANN001, ANN202
 
 
 @overload(env_lanes, **INLINE)
-def _ol_env_lanes(params):  # noqa: ANN001, ANN202
+def _ol_env_lanes(params):
     spec = _spec(params)
     if spec is None:
         return None
@@ -166,7 +167,7 @@ def argmax_action(weights: np.ndarray, k: int, obs: Any, num_actions: int) -> in
 
 
 @overload(policy_action, **INLINE)
-def _ol_policy_action(weights, k, obs, params):  # noqa: ANN001, ANN202
+def _ol_policy_action(weights, k, obs, params):
     spec = _spec(params)
     if spec is None:
         return None
@@ -180,7 +181,7 @@ def _ol_policy_action(weights, k, obs, params):  # noqa: ANN001, ANN202
 
 
 @overload(plan_action, **INLINE)
-def _ol_plan_action(value, params):  # noqa: ANN001, ANN202
+def _ol_plan_action(value, params):
     spec = _spec(params)
     if spec is None:
         return None
@@ -188,7 +189,7 @@ def _ol_plan_action(value, params):  # noqa: ANN001, ANN202
     if isinstance(space, Discrete):
         n = space.n
 
-        def discrete(value, params):  # noqa: ANN001, ANN202
+        def discrete(value, params):
             a = 0
             for j in range(1, n):
                 a += value > -1.0 + 2.0 * j / n
@@ -262,7 +263,7 @@ def activate(activation: Any, v: float) -> float:  # pragma: no cover - compiled
 
 
 @overload(activate, **INLINE)
-def _ol_activate(activation, v):  # noqa: ANN001, ANN202
+def _ol_activate(activation, v):
     cls = getattr(activation, "instance_class", None)
     if cls is Tanh:
         return lambda activation, v: tanh_ops(v)
@@ -332,7 +333,7 @@ def mlp_action(actor: Any, outputs: Any, k: Any, params: Any) -> Any:  # pragma:
 
 
 @overload(mlp_action, **INLINE)
-def _ol_mlp_action(actor, outputs, k, params):  # noqa: ANN001, ANN202
+def _ol_mlp_action(actor, outputs, k, params):
     spec = _spec(params)
     if spec is None:
         return None
@@ -340,7 +341,7 @@ def _ol_mlp_action(actor, outputs, k, params):  # noqa: ANN001, ANN202
     if isinstance(space, Discrete):
         n = space.n
 
-        def discrete(actor, outputs, k, params):  # noqa: ANN001, ANN202
+        def discrete(actor, outputs, k, params):
             base = k * (outputs.shape[0] // actor.actions.shape[0])
             best = 0
             y_best = 0.0
@@ -364,11 +365,11 @@ def load_inputs(actor: MLPActor, k: int, obs: Any) -> None:
 
 
 @overload(act, **INLINE)
-def _ol_act(actor, k, obs, params):  # noqa: ANN001, ANN202
+def _ol_act(actor, k, obs, params):
     cls = getattr(actor, "instance_class", None)
     if cls is MLPActor:
 
-        def one_lane(actor, k, obs, params):  # noqa: ANN001, ANN202
+        def one_lane(actor, k, obs, params):
             load_inputs(actor, k, obs)
             return mlp_action(actor, mlp_forward(actor, k), k, params)
 
@@ -383,7 +384,7 @@ def _ol_act(actor, k, obs, params):  # noqa: ANN001, ANN202
 
 
 @overload(uses_observation, **INLINE)
-def _ol_uses_observation(actor):  # noqa: ANN001, ANN202
+def _ol_uses_observation(actor):
     uses = getattr(actor, "instance_class", None) in (PolicyActor, MLPActor)
     return lambda actor: uses
 
@@ -394,7 +395,7 @@ def certain(mode: Any) -> Any:  # pragma: no cover - compiled only
 
 
 @overload(certain, **INLINE)
-def _ol_certain(mode):  # noqa: ANN001, ANN202
+def _ol_certain(mode):
     sure = getattr(mode, "instance_class", None) in CERTAIN
     return lambda mode: sure
 
@@ -461,18 +462,18 @@ def step_policy(states: Any, next_states: Any, actor: Any, params: Any, mode: An
 
 
 @overload(step_policy, **INLINE)
-def _ol_step_policy(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):  # noqa: ANN001, ANN202
+def _ol_step_policy(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):
     cls = getattr(actor, "instance_class", None)
     if cls is PolicyActor:
 
-        def linear(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):  # noqa: ANN001, ANN202
+        def linear(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):
             step_lanes(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo)
 
         return linear
     if cls is not MLPActor:
         return None
 
-    def network(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):  # noqa: ANN001, ANN202
+    def network(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):
         any_redo = False
         for k in range(lanes):
             obs, ok = env_observation(state_of(states, k, params), params, mode)

@@ -234,10 +234,7 @@ def _same_plan(actions: np.ndarray, returns: np.ndarray, a: int, b: int) -> bool
     :func:`_ranked` is not sure, so that the hot loops do not pass the array.)"""
     if returns[a] != returns[b]:
         return False
-    for t in range(actions.shape[1]):
-        if actions[a, t] != actions[b, t]:
-            return False
-    return True
+    return all(actions[a, t] == actions[b, t] for t in range(actions.shape[1]))
 
 
 @jit
@@ -319,7 +316,7 @@ def select_plans(
 
 @jit
 def elite_moments(actions: np.ndarray, idx: np.ndarray, mean: np.ndarray, std: np.ndarray) -> None:
-    """The seed's refit on the elites ``actions[idx]`` (``actions`` flattened to ``(N, H *
+    """The reference planner's refit on the elites ``actions[idx]`` (``actions`` flattened to ``(N, H *
     A)``): ``mean`` and ``std`` (``ddof=1``), each the bits numpy's ``mean(axis=0)`` and
     ``std(axis=0, ddof=1)`` give on the stacked elites when ``H * A > 1``: sums over the
     elites in ``idx`` order, the variance from the squared deviations from the mean.  (A
@@ -373,7 +370,7 @@ def plan_iterations(
 ) -> None:
     """Worker ``worker`` of ``num_workers`` (each a thread running this kernel) of
     ``fastcem.CEMPlanner.plan``'s iterations for a native model with white noise and the
-    reference's refit (no smoothing, no kept elites, no decay): iteration ``i`` draws ``N``
+    reference planner's refit (no smoothing, no kept elites, no decay): iteration ``i`` draws ``N``
     plans from stream ``call | i`` and scores them (every worker takes blocks of
     candidates, :func:`_plan_worker`, in ``mode``); then worker 0 alone picks the ``top_k``
     elites (:func:`select_plans` with the bound ``scale``, ``floor``), refits ``mean`` and

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
-from numba import types
 from llvmlite import ir
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
@@ -33,14 +33,14 @@ from ._engine import (
     step_policy,
     store,
 )
-from .mlp import MLP
 from ._parallel import run_workers
+from .mlp import MLP
 
 # --- a shared job counter ----------------------------------------------------------------
 
 
 @intrinsic
-def fetch_add(typingctx, counter, amount):  # type: ignore[no-untyped-def]  # noqa: ANN
+def fetch_add(typingctx, counter, amount):
     """Atomically add ``amount`` to ``counter[0]`` (an int64 array) and return its old value.
     Sequentially consistent: no memory access moves across it (workers meeting at
     :func:`barrier` see each other's writes)."""
@@ -48,7 +48,7 @@ def fetch_add(typingctx, counter, amount):  # type: ignore[no-untyped-def]  # no
         return None
     sig = types.int64(counter, amount)
 
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]
+    def codegen(context, builder, signature, args):
         ary = context.make_array(signature.args[0])(context, builder, args[0])
         ptr = cgutils.get_item_pointer(context, builder, signature.args[0], ary, [context.get_constant(types.intp, 0)])
         return builder.atomic_rmw("add", ptr, args[1], "seq_cst")
@@ -66,13 +66,13 @@ def barrier(sync: np.ndarray, target: int) -> None:
 
 
 @intrinsic
-def trailing_zeros(typingctx, x):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
+def trailing_zeros(typingctx, x):
     """The number of trailing zero bits of a nonzero uint64 (``llvm.cttz``): the index of its
     lowest set bit."""
     if x != types.uint64:
         return None
 
-    def codegen(context, builder, signature, args):  # type: ignore[no-untyped-def]  # noqa: ANN001, ANN202
+    def codegen(context, builder, signature, args):
         return builder.cttz(args[0], ir.Constant(ir.IntType(1), 1))
 
     return types.int64(types.uint64), codegen
@@ -172,7 +172,7 @@ MLP_LANES = 8
 
 
 @overload(policy_lanes, jit_options={"forceinline": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True})
-def _ol_policy_lanes(actor, params):  # noqa: ANN001, ANN202
+def _ol_policy_lanes(actor, params):
     if getattr(actor, "instance_class", None) is MLPActor:
         return lambda actor, params: MLP_LANES
     return lambda actor, params: env_lanes(params)
@@ -206,7 +206,8 @@ def _worker(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any,
         num_live += 1
     queue_empty = num_live < lanes
     while num_live > 0:
-        if queue_empty and num_live <= lanes // 4:  # 16 of 64: about where one vector step costs what those 16 scalar steps do
+        # 16 of 64: about where one vector step costs what those 16 scalar steps do.
+        if queue_empty and num_live <= lanes // 4:
             for k in range(lanes):
                 if live[k]:
                     returns[ws.candidate[k], ws.episode[k]] = play_lane(
@@ -269,6 +270,8 @@ def evaluate_population(thetas: np.ndarray, init_states: np.ndarray, params: Any
     same bits whichever thread plays which episode, for any thread count.
     """
     spec = spec_of_params(type(params))
+    if spec is None:
+        raise TypeError(f"params must be a registered env's parameters, got {type(params).__name__}")
     returns = np.empty((thetas.shape[0], init_states.shape[1]))
     queue = np.zeros(1, dtype=np.int64)
     lanes = spec.lanes if policy is None else MLP_LANES

@@ -1,6 +1,6 @@
 """The Cross-Entropy Method with a diagonal Gaussian, as an ask/tell optimizer.
 
-By default it is exactly the seed's algorithm (the multiprocessing ``cem.py``): the mean starts
+By default it is exactly the reference's algorithm (the multiprocessing ``cem.py``): the mean starts
 from ``U(0, 1)`` and the std at 1; each epoch samples ``N(mean, diag(std**2 + extra_var))``
 with ``extra_var = max(1 - epoch / extra_decay_time, 0) * extra_std**2`` (extra exploration
 noise that decays linearly to zero, Szita & Lőrincz 2006, "Learning Tetris Using the Noisy
@@ -19,12 +19,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._checks import as_float_array, check_finite, check_int
+from ._checks import as_float_array, check_finite, check_int, check_real
 from .selection import elite_indices
 
 __all__ = ["CEM", "HISTORY_COLUMNS", "as_generator"]
 
-#: The seed's history columns, in its order.
+#: The reference's history columns, in its order.
 HISTORY_COLUMNS = ("epoch", "avg_rew", "std_rew", "avg_elites", "std_elites")
 
 
@@ -44,20 +44,6 @@ def as_generator(seed: object, name: str = "seed") -> np.random.Generator:
     return np.random.default_rng(seed)  # type: ignore[arg-type]
 
 
-def _check_real(value: object, name: str, *, low: float, high: float = np.inf,
-                low_open: bool = False, high_open: bool = False) -> float:
-    """A finite real number in the interval described by ``low``/``high`` (open or closed)."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    x = float(value)
-    above = x > low if low_open else x >= low
-    below = x < high if high_open else x <= high
-    if not (np.isfinite(x) and above and below):
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open or high == np.inf else ']'}"
-        raise ValueError(f"{name} must be a finite number in {interval}, got {value}")
-    return x
-
-
 class CEM:
     """Cross-Entropy Method over ``dim`` real parameters (returns are maximised).
 
@@ -66,11 +52,11 @@ class CEM:
     dim : int
         Number of parameters (for a linear policy, :func:`fastcem.policy_dim`).
     population : int
-        Candidates per epoch (the seed's ``batch_size``), at least 2.
+        Candidates per epoch (the reference's ``batch_size``), at least 2.
     elite_frac : float
         Fraction kept as elites, in ``(0, 1]``; ``int(population * elite_frac)`` must be >= 1.
     mean : array_like, shape (dim,), optional
-        Initial mean.  None (the seed's choice) draws it from ``U(0, 1)`` with the optimizer's
+        Initial mean.  None (the reference's choice) draws it from ``U(0, 1)`` with the optimizer's
         generator, before any sample.
     std : float or array_like, shape (dim,)
         Initial standard deviation, >= 0.
@@ -80,7 +66,7 @@ class CEM:
     alpha : float
         Smoothing of the refit, in ``[0, 1)``: ``mean = alpha * mean + (1 - alpha) * elite_mean``
         and the same for the variance, as in PETS (Chua et al. 2018) and mbrl-lib's
-        ``CEMOptimizer``.  0 (default) is the seed's plain refit.
+        ``CEMOptimizer``.  0 (default) is the reference's plain refit.
     min_std : float
         A floor on the refitted std, >= 0, as MuJoCo MPC's cross-entropy planner keeps
         (``std_min``) so that the search never collapses to a point.  0 (default): none.
@@ -110,17 +96,17 @@ class CEM:
     ) -> None:
         self.dim = check_int(dim, "dim", minimum=1)
         self.population = check_int(population, "population", minimum=2)
-        self.elite_frac = _check_real(elite_frac, "elite_frac", low=0.0, high=1.0, low_open=True)
+        self.elite_frac = check_real(elite_frac, "elite_frac", low=0.0, high=1.0, low_open=True)
         self.num_elite = int(self.population * self.elite_frac)
         if self.num_elite < 1:
             raise ValueError(
                 f"elite_frac * population = {self.elite_frac} * {self.population} rounds down to 0 elites; "
                 f"raise elite_frac to at least {1 / self.population:.3g} or the population"
             )
-        self.extra_std = _check_real(extra_std, "extra_std", low=0.0)
-        self.extra_decay_time = _check_real(extra_decay_time, "extra_decay_time", low=0.0, low_open=True)
-        self.alpha = _check_real(alpha, "alpha", low=0.0, high=1.0, high_open=True)
-        self.min_std = _check_real(min_std, "min_std", low=0.0)
+        self.extra_std = check_real(extra_std, "extra_std", low=0.0)
+        self.extra_decay_time = check_real(extra_decay_time, "extra_decay_time", low=0.0, low_open=True)
+        self.alpha = check_real(alpha, "alpha", low=0.0, high=1.0, high_open=True)
+        self.min_std = check_real(min_std, "min_std", low=0.0)
         self._rng = as_generator(seed)
 
         std_arr = as_float_array(std, "std")
@@ -161,7 +147,7 @@ class CEM:
         """Refit to the elites of ``thetas`` by their ``returns`` (higher is better).
 
         ``thetas`` must be ``(population, dim)`` and ``returns`` ``(population,)``, finite.
-        The elites are the ``num_elite`` best (ties to the lower index, as the seed's
+        The elites are the ``num_elite`` best (ties to the lower index, as the reference's
         ``heapq.nlargest``); the new mean and std (``ddof=0``) are theirs, smoothed by
         ``alpha`` and floored by ``min_std`` when those are set.  The history gains a row,
         and ``best_theta``/``best_return`` follow the best return seen (a later epoch's
@@ -207,7 +193,7 @@ class CEM:
 
     @property
     def history(self) -> dict[str, NDArray[Any]]:
-        """One row per ``tell``: the seed's columns ``epoch, avg_rew, std_rew, avg_elites,
+        """One row per ``tell``: the reference's columns ``epoch, avg_rew, std_rew, avg_elites,
         std_elites`` as arrays (``pandas.DataFrame(es.history)`` makes a table)."""
         rows = self._history
         out: dict[str, NDArray[Any]] = {"epoch": np.array([row[0] for row in rows], dtype=np.int64)}

@@ -1,11 +1,12 @@
 """The ``fastcem`` command line (also ``python -m fastcem``).
 
-``fastcem cartpole`` and ``fastcem pendulum`` rerun the seed's experiments (its ``cem.py
+``fastcem cartpole`` and ``fastcem pendulum`` rerun the reference's experiments (its ``cem.py
 cartpole --epochs 8 --batch_size 4096`` and ``cem.py pendulum --epochs 15``): one line per epoch
-in the seed's format, the wall time, then the three best policies scored on fresh episodes in
-real gymnasium.  ``fastcem train ENV_ID`` does the same on any native env id.  ``fastcem plan pendulum`` (or ``cartpole``) runs receding-horizon CEM
-planning in gymnasium.  ``fastcem demo`` times one population evaluation.  User errors exit with
-status 2 and one line on stderr, never a traceback.
+in the reference's format, the wall time, then the three best policies scored on fresh episodes in
+real gymnasium.  ``fastcem train ENV_ID`` does the same on any native env id.  ``fastcem plan
+pendulum`` (or ``cartpole``) runs receding-horizon CEM planning in gymnasium.  ``fastcem demo``
+times one population evaluation.  User errors exit with status 2 and one line on stderr, never a
+traceback.  The help text (``DESCRIPTION`` and each command's) is plain text, with an example.
 """
 
 from __future__ import annotations
@@ -31,7 +32,22 @@ from .planning import CEMPlanner, mpc_run
 from .plotting import check_plot_support, plot_history
 from .training import EpochStats, TrainResult, check_result_path, seed_sequence, train
 
-# The seed's number of best thetas scored after training.
+DESCRIPTION = """\
+The Cross-Entropy Method for control, compiled and parallel, with the same numbers
+gymnasium gives.  The reference is the multiprocessing cem.py of ADGEfficiency/cem:
+fastcem cartpole and fastcem pendulum rerun its experiments."""
+
+EPILOG = """\
+examples:
+  fastcem cartpole                       the reference's cem.py cartpole --epochs 8
+  fastcem train Acrobot-v1 --seed 0      CEM on any native env id
+  fastcem train Pendulum-v1 --hidden 16  a network policy: one hidden layer of 16 tanh units
+  fastcem plan pendulum --episodes 2     receding-horizon CEM planning, played in gymnasium
+  fastcem demo --env Pendulum-v1         time one evaluation of 4096 policies
+
+Run fastcem COMMAND --help for a command's options."""
+
+# The reference's number of best thetas scored after training.
 NUM_BEST = 3
 # `fastcem plan`: env ids and action bounds (Pendulum's torque limits; CartPole's plan value
 # is a sign).
@@ -84,7 +100,7 @@ def _widths(text: str) -> tuple[int, ...]:
 
 def _add_threads(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--num-threads", "--num_process", dest="num_threads", type=_positive_int, default=None,
-                        help="threads (default: all; the seed's --num_process is accepted)")
+                        help="threads (default: all; the reference's --num_process is accepted)")
 
 
 #: ``fastcem train ENV_ID``'s defaults where the reference's settings (8 epochs, initial std 1,
@@ -101,15 +117,25 @@ TRAIN_SETTINGS: dict[str, dict[str, Any]] = {
 TRAIN_DEFAULTS: dict[str, Any] = {"epochs": 8, "init_std": 1.0, "episodes": 1, "elite_frac": 0.2}
 
 
+def _command(sub: argparse._SubParsersAction, name: str, summary: str, example: str) -> argparse.ArgumentParser:
+    """A subcommand whose --help shows ``summary`` and one example (plain text)."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=summary, description=summary[0].upper() + summary[1:] + ".",
+        epilog=f"example:\n  {example}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    return parser
+
+
 def _add_experiment(sub: argparse._SubParsersAction, name: str, env_ids: tuple[str, ...], epochs: int) -> None:
-    p = sub.add_parser(name, help=f"the seed's {name} experiment: CEM over linear policies on {env_ids[0]}")
+    p = _command(sub, name, f"the reference's {name} experiment: CEM over linear policies on {env_ids[0]}",
+                 f"fastcem {name} --seed 0 --plot history.png")
     p.add_argument("--env", default=env_ids[0], choices=env_ids, help="env id (default %(default)s)")
     p.add_argument("--epochs", type=_positive_int, default=epochs, help="epochs (default %(default)s)")
     _add_cem_options(p, init_std=1.0, episodes=1)
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="CEM over linear policies on any native env id (e.g. Acrobot-v1)")
+    p = _command(sub, "train", "CEM over linear or network policies on any native env id",
+                 "fastcem train MountainCar-v0 --seed 0 --out run.npz")
     p.add_argument("env", choices=ENV_IDS, metavar="ENV_ID", help=f"a native env id: {', '.join(ENV_IDS)}")
     p.add_argument("--epochs", type=_positive_int, default=None,
                    help="epochs (default: 8, or the env's setting that works: " +
@@ -148,24 +174,30 @@ def _add_cem_options(p: argparse.ArgumentParser, init_std: float | None, episode
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="fastcem", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="fastcem", description=DESCRIPTION, epilog=EPILOG,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     _add_experiment(sub, "cartpole", ("CartPole-v1", "CartPole-v0"), 8)
     _add_experiment(sub, "pendulum", ("Pendulum-v1",), 15)
     _add_train(sub)
-    plan = sub.add_parser("plan", help="receding-horizon CEM planning (MPC) with the native model, played in gymnasium")
+    plan = _command(sub, "plan", "receding-horizon CEM planning (MPC) with the native model, played in gymnasium",
+                    "fastcem plan pendulum --episodes 2 --horizon 30")
     plan.add_argument("env", choices=sorted(PLAN_ENVS), help="which env")
     plan.add_argument("--horizon", type=_positive_int, default=30, help="plan horizon (default %(default)s)")
-    plan.add_argument("--candidates", type=_population, default=1000, help="sequences per iteration (default %(default)s)")
+    plan.add_argument("--candidates", type=_population, default=1000,
+                      help="sequences per iteration (default %(default)s)")
     plan.add_argument("--top-k", "--top_k", dest="top_k", type=_population, default=100,
                       help="elites refit on (default %(default)s)")
-    plan.add_argument("--iters", type=_positive_int, default=5, help="CEM iterations per decision (default %(default)s)")
+    plan.add_argument("--iters", type=_positive_int, default=5,
+                      help="CEM iterations per decision (default %(default)s)")
     plan.add_argument("--episodes", type=_positive_int, default=5, help="closed-loop episodes (default %(default)s)")
-    plan.add_argument("--seed", type=_seed, default=0, help="planner seed; episode e resets with seed + e (default %(default)s)")
+    plan.add_argument("--seed", type=_seed, default=0,
+                      help="planner seed; episode e resets with seed + e (default %(default)s)")
     plan.add_argument("--fast", action="store_true",
                       help="opt-in fast mode for the model (polynomial sin/cos; not bit-identical to gymnasium)")
     _add_threads(plan)
-    demo = sub.add_parser("demo", help="time one evaluation of a random population of linear policies")
+    demo = _command(sub, "demo", "time one evaluation of a random population of linear policies",
+                    "fastcem demo --env Pendulum-v1 --population 65536")
     demo.add_argument("--env", default="CartPole-v1", choices=ENV_IDS, help="env id (default %(default)s)")
     demo.add_argument("--population", type=_positive_int, default=4096, help="candidates (default %(default)s)")
     demo.add_argument("--episodes", type=_positive_int, default=1, help="episodes per candidate (default %(default)s)")
@@ -192,11 +224,12 @@ class _CompileNotice:
 
 
 def _threads(requested: int | None) -> int | None:
-    """The thread count to use: more than numba has (the seed's ``--num_process 6`` on a
+    """The thread count to use: more than numba has (the reference's ``--num_process 6`` on a
     smaller machine) runs with all of them, and says so."""
     available = numba.config.NUMBA_NUM_THREADS
     if requested is not None and requested > available:
-        print(f"fastcem: note: {requested} threads requested, {available} available; using {available}", file=sys.stderr)
+        print(f"fastcem: note: {requested} threads requested, {available} available; using {available}",
+              file=sys.stderr)
         return available
     return requested
 
@@ -282,20 +315,22 @@ def _write_outputs(args: argparse.Namespace, result: TrainResult) -> None:
         result.save(args.out)
         print(f"wrote {args.out}")
     if args.plot is not None:
-        plot_history(result.history, args.plot, env_id=result.env_id, episodes=result.episodes, seconds=result.wall_time)
+        plot_history(result.history, args.plot, env_id=result.env_id, episodes=result.episodes,
+                     seconds=result.wall_time)
         print(f"wrote {args.plot}")
 
 
 def _score(args: argparse.Namespace, result: TrainResult, seeds: np.random.SeedSequence) -> int:
-    """Score the best thetas in real gymnasium on fresh reset seeds, as the seed did with its
+    """Score the best thetas in real gymnasium on fresh reset seeds, as the reference did with its
     Monitor, and check that the native kernels give the same returns."""
     best = result.elites[:NUM_BEST]
-    # train spawns children 0 and 1 of the seed; the scoring episodes come from child 2.
+    # train spawns children 0 and 1 of the random seed's SeedSequence; the scoring episodes come from child 2.
     reset_seeds = np.random.default_rng(seeds.spawn(3)[2]).integers(2**31, size=args.eval_episodes)
     n = args.eval_episodes
     print(f"epochs done - evaluating {len(best)} best thetas on {n} fresh gymnasium episode{'s' if n > 1 else ''} each")
     scores = [sequential_mean(gym_returns(theta, result.env_id, reset_seeds, result.policy)) for theta in best]
-    print(f"best rewards - [{', '.join(f'{s:.1f}' for s in scores)}] mean across {n} episode{'s' if n > 1 else ''} each")
+    episodes = f"{n} episode{'s' if n > 1 else ''}"
+    print(f"best rewards - [{', '.join(f'{s:.1f}' for s in scores)}] mean across {episodes} each")
     native = evaluate(best, result.env_id, episodes=n, reset_seeds=reset_seeds, policy=result.policy)
     if native.tolist() != scores:
         print(f"fastcem: error: the native kernels gave {native.tolist()}, gymnasium {scores}", file=sys.stderr)
@@ -329,7 +364,7 @@ def _plan(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     num_threads = _threads(args.num_threads)
     rng = np.random.default_rng(args.seed)
-    # The seed's epoch-0 distribution: mean U(0, 1), std sqrt(1 + extra_std**2) = sqrt(5).
+    # The reference's epoch-0 distribution: mean U(0, 1), std sqrt(1 + extra_std**2) = sqrt(5).
     dim = policy_dim(args.env)
     thetas = rng.uniform(size=dim) + np.sqrt(5.0) * rng.standard_normal((args.population, dim))
     with _CompileNotice(args.env):

@@ -67,7 +67,8 @@ def _start_states(
 ) -> NDArray[np.float64]:
     """``(1 or P, episodes, kernel_state_dim)`` start states, as the kernels hold them, from
     exactly one of the three sources."""
-    given = [name for name, v in (("seed", seed), ("reset_seeds", reset_seeds), ("init_states", init_states)) if v is not None]
+    sources = (("seed", seed), ("reset_seeds", reset_seeds), ("init_states", init_states))
+    given = [name for name, v in sources if v is not None]
     if len(given) > 1:
         raise ValueError(f"give at most one of seed, reset_seeds and init_states; got {' and '.join(given)}")
     shape_hint = f"(episodes={episodes}, state_dim={info.state_dim})"
@@ -82,6 +83,7 @@ def _start_states(
         return info.spec.kernel_states(np.stack(states)[None])
     if init_states is not None:
         arr = as_float_array(init_states, "init_states")
+        shape = arr.shape
         if np.asarray(init_states).dtype == np.float32:  # a float32 state is one of gymnasium's
             arr = arr.astype(np.float32)
         if arr.ndim == 2:
@@ -89,7 +91,7 @@ def _start_states(
         if arr.ndim != 3 or arr.shape[0] not in (1, num_candidates) or arr.shape[1:] != (episodes, info.state_dim):
             raise ValueError(
                 f"init_states must have shape {shape_hint} or (P={num_candidates}, "
-                f"{episodes}, {info.state_dim}) for {info.env_id}; got {np.shape(init_states)}"
+                f"{episodes}, {info.state_dim}) for {info.env_id}; got {shape}"
             )
         check_finite(arr, "init_states")
         return info.spec.kernel_states(arr)
@@ -168,10 +170,9 @@ def evaluate(
     nthreads = check_num_threads(num_threads)
     starts = _start_states(info, arr.shape[0], episodes, seed, reset_seeds, init_states)
     mode = Fast() if fast_mode(fast) else info.spec.exact_mode()
-    if fast:
-        # Far from any state an episode reaches: beyond it the polynomial sin/cos lose bits.
-        if (np.abs(starts[..., : info.state_dim]) > FAST_STATE_LIMIT).any():
-            raise ValueError(f"fast=True needs start states within ±{FAST_STATE_LIMIT:g}; use the exact mode")
+    # Far from any state an episode reaches: beyond it the polynomial sin/cos lose bits.
+    if fast and (np.abs(starts[..., : info.state_dim]) > FAST_STATE_LIMIT).any():
+        raise ValueError(f"fast=True needs start states within ±{FAST_STATE_LIMIT:g}; use the exact mode")
     out = np.empty(arr.shape[0], dtype=np.float64)
     if arr.shape[0]:
         _rollout.evaluate_population(arr, starts, params, mode, info.max_episode_steps, num_workers(nthreads), out,

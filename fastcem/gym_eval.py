@@ -85,14 +85,16 @@ def _linear_action(linear: Any, obs: Any, discrete: bool, low: NDArray[np.float6
     return np.clip(y, low, high)
 
 
-def _play_chunk(task: tuple[str, NDArray[np.float64], NDArray[np.int64], Callable[..., Any] | None]) -> NDArray[np.float64]:
+def _play_chunk(
+    task: tuple[str, NDArray[np.float64], NDArray[np.int64], MLP | Callable[..., Any] | None],
+) -> NDArray[np.float64]:
     """One task: every episode of a chunk of candidates, in one env kept by this worker.
     Returns each candidate's mean return (episodes added in order, rewards in step order)."""
     import gymnasium
 
     env_id, thetas, seeds, given = task
     network = given if isinstance(given, MLP) else None
-    policy = None if network is not None else given
+    policy = None if isinstance(given, MLP) else given
     envs: dict[str, Any] = _WORKER.__dict__.setdefault("envs", {})
     env = envs.get(env_id)
     if env is None:
@@ -138,7 +140,7 @@ def evaluate_gym(
     Parameters
     ----------
     thetas : array_like, shape (P, dim) or (dim,)
-        Linear-policy parameters (``dim = gym_policy_dim(env_id)``; the seed's layout, see
+        Linear-policy parameters (``dim = gym_policy_dim(env_id)``; the reference's layout, see
         :func:`fastcem.policy_dim`), or whatever ``policy`` takes.
     env_id : str
         Any id ``gymnasium.make`` knows.
@@ -181,7 +183,8 @@ def evaluate_gym(
     check_finite(arr, "thetas")
     episodes = check_int(episodes, "episodes", minimum=1)
     if pool is not None and not callable(getattr(pool, "map", None)):
-        raise TypeError(f"pool must have a map method (multiprocessing.Pool, an Executor, ...), got {type(pool).__name__}")
+        raise TypeError("pool must have a map method (multiprocessing.Pool, an Executor, ...), "
+                        f"got {type(pool).__name__}")
     num = arr.shape[0]
     if reset_seeds is not None:
         if seed is not None:
@@ -202,7 +205,7 @@ def evaluate_gym(
     chunksize = check_int(chunksize, "chunksize", minimum=1)
     tasks = [(env_id, arr[i : i + chunksize], seeds[i : i + chunksize], policy) for i in range(0, num, chunksize)]
     results = list(map(_play_chunk, tasks) if pool is None else pool.map(_play_chunk, tasks))
-    if len(results) != len(tasks) or any(np.shape(r) != (len(t[1]),) for r, t in zip(results, tasks)):
+    if len(results) != len(tasks) or any(np.shape(r) != (len(t[1]),) for r, t in zip(results, tasks, strict=True)):
         raise RuntimeError("the pool returned a partial result; no result is better than a wrong one")
     return np.concatenate(results)
 

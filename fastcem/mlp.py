@@ -18,6 +18,7 @@ the C library's ``tanh`` (``math.tanh``) over the finite doubles
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Sequence
@@ -30,7 +31,7 @@ from numpy.typing import NDArray
 from envs_native._jit import inline
 from envs_native._libm import bits, from_bits
 
-__all__ = ["ACTIVATIONS", "MLP", "TANH_MAX_ULP", "tanh_ops", "tanh_numpy"]
+__all__ = ["ACTIVATIONS", "MLP", "TANH_MAX_ULP", "tanh_numpy", "tanh_ops"]
 
 ACTIVATIONS = ("tanh", "relu")
 #: The tested bound of :func:`tanh_ops` against the C library's ``tanh``, in ULP.
@@ -80,7 +81,7 @@ class MLP:
     def num_params(self, obs_dim: int, act_dim: int) -> int:
         """Length of ``theta``: ``sum((n_in + 1) * n_out)`` over the layers."""
         s = self.sizes(obs_dim, act_dim)
-        return sum((a + 1) * b for a, b in zip(s[:-1], s[1:]))
+        return sum((a + 1) * b for a, b in itertools.pairwise(s))
 
     def to_dict(self) -> dict[str, Any]:
         return {"hidden": list(self.hidden), "activation": self.activation}
@@ -173,7 +174,7 @@ class Layers(NamedTuple):
 
 def split(theta: NDArray[np.float64], sizes: Sequence[int]) -> Layers:
     ws, bs, off = [], [], 0
-    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+    for n_in, n_out in itertools.pairwise(sizes):
         ws.append(np.asarray(theta[off : off + n_in * n_out], dtype=np.float64).reshape(n_in, n_out))
         off += n_in * n_out
         bs.append(np.asarray(theta[off : off + n_out], dtype=np.float64))
@@ -188,7 +189,7 @@ def forward_numpy(layers: Layers, activation: str, obs: Any) -> NDArray[np.float
     act = tanh_numpy if activation == "tanh" else relu_numpy
     x = np.asarray(obs, dtype=np.float32).reshape(-1).astype(np.float64)
     last = len(layers.weights) - 1
-    for n, (w, b) in enumerate(zip(layers.weights, layers.biases)):
+    for n, (w, b) in enumerate(zip(layers.weights, layers.biases, strict=True)):
         s = x[0] * w[0]
         for i in range(1, w.shape[0]):
             s = s + x[i] * w[i]

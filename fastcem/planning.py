@@ -1,12 +1,12 @@
 """CEM over action sequences (planning) and receding-horizon control (MPC).
 
-The default is the seed's planner (the CEM planner notebook): sample ``num_candidates``
+The default is the reference planner (the CEM planner notebook): sample ``num_candidates``
 sequences of ``plan_horizon`` actions from ``N(mean, std)``, clamp them to ``action_bounds``,
 score them with the model, refit mean and std on the ``top_k`` best (std with ``ddof=1``, as
 torch's ``std``, plus 1e-5), repeat ``num_iters`` times, return the first action of the mean.
 Between calls the plan is warm-started: the previous mean shifted by one step, the new last
 step from the initial distribution, as PETS and mbrl-lib do (``warm_start=False`` restarts
-every call, as the seed did).
+every call, as the reference planner did).
 
 A model is one of:
 
@@ -14,7 +14,7 @@ A model is one of:
   rewards of ``envs_native``, all candidates rolled out in one parallel compiled kernel
   (Pendulum's returns to within a proven bound, with the plans that the bound leaves in
   doubt rolled out exactly: the elites are those of gymnasium's returns, see
-  :class:`_NativeModel`); the seed's algorithm runs its iterations in one compiled call.
+  :class:`_NativeModel`); the reference planner's algorithm runs its iterations in one compiled call.
   ``plan(state)`` takes the env's float64 internal state (``env.unwrapped.state``).  CartPole
   is discrete: a plan value > 0 means action 1 (push right), else 0; Pendulum's is the torque.
 * a pair ``(dynamics, reward)`` of numba ``@njit`` functions, compiled into the same kind of
@@ -23,7 +23,7 @@ A model is one of:
   sizes are given to the planner, which checks every state before the kernel runs) and
   ``reward(state, action, next_state)`` returns the step's reward.  ``plan(state)``.
 * any object with ``evaluate_rollout(*args, actions)`` returning ``(N,)`` returns for
-  ``actions`` of shape ``(N, H, action_dim)`` -- the seed's interface; ``plan(*args)``.
+  ``actions`` of shape ``(N, H, action_dim)`` -- the reference planner's interface; ``plan(*args)``.
 
 Returns are maximised.  Noise comes from Philox streams (:mod:`fastcem._philox`) keyed by the
 planner's seed and numbered by call and iteration, so a plan is the same for any thread count.
@@ -51,17 +51,17 @@ from ._checks import (
     check_finite,
     check_int,
     check_num_threads,
+    check_real,
     fast_mode,
 )
 from ._parallel import num_workers, run_workers, threads
-from .cem import _check_real
 from .evaluation import FAST_STATE_LIMIT
 from .selection import select_elites
 from .training import seed_sequence
 
 __all__ = ["CEMPlanner", "MPCResult", "mpc"]
 
-# The seed's std floor after each refit.
+# The reference planner's std floor after each refit.
 STD_EPS = 1e-5
 
 
@@ -117,13 +117,16 @@ class _NativeModel:
     def rollout_mode(self, state: NDArray[np.float64], horizon: int) -> tuple[Any, float, float]:
         """``(mode, scale, floor)``: the mode a batch from ``state`` is rolled out in, and the
         bound its returns are known to (``scale < 0``: exact)."""
-        if self.bounded_mode is not None:
-            bound = self.info.spec.reward_bound(state, horizon, self.params)
+        reward_bound = self.info.spec.reward_bound
+        if self.bounded_mode is not None and reward_bound is not None:
+            bound = reward_bound(state, horizon, self.params)
             if bound is not None:
                 return self.bounded_mode, bound[0], bound[1]
         return self.mode, -1.0, 0.0
 
-    def score(self, state: NDArray[np.float64], actions: NDArray[np.float64], noise: _Noise | None) -> NDArray[np.float64]:
+    def score(
+        self, state: NDArray[np.float64], actions: NDArray[np.float64], noise: _Noise | None,
+    ) -> NDArray[np.float64]:
         """The returns of ``actions`` (``(N, H, 1)``), their first plans drawn by ``noise`` in the
         same parallel kernel that rolls them out; within the env's bound of the exact ones in a
         bounded mode (:meth:`elites` makes the choice exact)."""
@@ -199,7 +202,9 @@ class _CompiledModel:
     def prepare(self, args: tuple[Any, ...]) -> NDArray[np.float64]:
         return _one_state(args, self.state_dim, f"the model's state (state_dim={self.state_dim})")
 
-    def score(self, state: NDArray[np.float64], actions: NDArray[np.float64], noise: _Noise | None) -> NDArray[np.float64]:
+    def score(
+        self, state: NDArray[np.float64], actions: NDArray[np.float64], noise: _Noise | None,
+    ) -> NDArray[np.float64]:
         if noise is not None:
             noise.fill(actions)
         out = np.empty(actions.shape[0])
@@ -210,7 +215,7 @@ class _CompiledModel:
 
 
 class _PythonModel:
-    """Any object with ``evaluate_rollout(*args, actions)`` (the seed's interface)."""
+    """Any object with ``evaluate_rollout(*args, actions)`` (the reference planner's interface)."""
 
     elites = staticmethod(_select)
 
@@ -302,7 +307,7 @@ def _colored_noise(beta: float, shape: tuple[int, int, int], rng: np.random.Gene
 
 
 def _moments(actions: NDArray[np.float64], idx: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """``(mean, std)``: the bits of the seed's ``elites.mean(axis=0)`` and
+    """``(mean, std)``: the bits of the reference planner's ``elites.mean(axis=0)`` and
     ``elites.std(axis=0, ddof=1)`` on ``elites = actions[idx]``.  numpy sums over the elites
     one after another, except for plans of one entry, which it sums pairwise (a contiguous
     axis); those take numpy itself."""
@@ -323,7 +328,7 @@ class CEMPlanner:
     model : str, (dynamics, reward) or object with ``evaluate_rollout``
         See the module docstring.
     plan_horizon, action_dim, num_candidates, top_k, num_iters, action_bounds
-        The seed's parameters: sequences of ``plan_horizon`` steps of ``action_dim`` values,
+        The reference planner's parameters: sequences of ``plan_horizon`` steps of ``action_dim`` values,
         ``num_candidates`` per iteration, refit on the ``top_k`` best, ``num_iters``
         iterations, actions clamped to ``action_bounds = (low, high)`` (numbers or arrays of
         ``action_dim``).  ``action_dim`` is 1 for an env id.
@@ -332,17 +337,17 @@ class CEMPlanner:
     state_dim : int, optional
         The state's length, required with a ``(dynamics, reward)`` model.
     init_std : float or array, optional
-        The initial std; default ``(high - low) / 4`` (the seed's 0.5 for (-1, 1), and PETS's
+        The initial std; default ``(high - low) / 4`` (the reference planner's 0.5 for (-1, 1), and PETS's
         and mbrl-lib's choice).  The initial mean is ``(low + high) / 2``.
     warm_start : bool
         Start each ``plan`` from the previous plan shifted by one step (default); False
-        restarts from the initial distribution every call, as the seed did.
+        restarts from the initial distribution every call, as the reference planner did.
     alpha : float
         Smoothing of the refit, ``mean = alpha * mean + (1 - alpha) * elite_mean`` and the same
         for the variance (PETS, Chua et al. 2018; mbrl-lib's ``CEMOptimizer``).
     noise_beta : float
         Colored noise: exponent of the ``1 / f**beta`` power spectrum along the horizon
-        (iCEM, Pinneri et al. 2020, who use 2-4); 0 is the seed's white noise.  Drawn with
+        (iCEM, Pinneri et al. 2020, who use 2-4); 0 is the reference planner's white noise.  Drawn with
         numpy's FFT from a ``Generator`` keyed like the white noise.
     keep_elites : float
         Fraction of the elites carried into the next iteration, and (shifted by one step)
@@ -414,11 +419,11 @@ class CEMPlanner:
             raise TypeError("warm_start and return_best must be bools")
         self.warm_start = bool(warm_start)
         self.return_best = bool(return_best)
-        self.alpha = _check_real(alpha, "alpha", low=0.0, high=1.0, high_open=True)
-        self.noise_beta = _check_real(noise_beta, "noise_beta", low=0.0)
-        self.keep_elites = _check_real(keep_elites, "keep_elites", low=0.0, high=1.0)
-        self.population_decay = _check_real(population_decay, "population_decay", low=1.0)
-        self.std_tol = _check_real(std_tol, "std_tol", low=0.0)
+        self.alpha = check_real(alpha, "alpha", low=0.0, high=1.0, high_open=True)
+        self.noise_beta = check_real(noise_beta, "noise_beta", low=0.0)
+        self.keep_elites = check_real(keep_elites, "keep_elites", low=0.0, high=1.0)
+        self.population_decay = check_real(population_decay, "population_decay", low=1.0)
+        self.std_tol = check_real(std_tol, "std_tol", low=0.0)
         self.num_threads = check_num_threads(num_threads)
         self._key = tuple(np.uint64(w) for w in seed_sequence(seed).generate_state(2, dtype=np.uint32))
         # Tests set this False to compare the compiled loop with the Python one.
@@ -429,12 +434,10 @@ class CEMPlanner:
     def _bounds(self, bounds: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         if not isinstance(bounds, Sequence) or len(bounds) != 2:
             raise TypeError("action_bounds must be a pair (low, high)")
-        low = as_float_array(bounds[0], "action_bounds")
-        high = as_float_array(bounds[1], "action_bounds")
-        low, high = (np.broadcast_to(b.reshape(-1), (self.action_dim,)).copy() if b.size in (1, self.action_dim)
-                     else None for b in (low, high))  # type: ignore[assignment]
-        if low is None or high is None:
+        given = [as_float_array(b, "action_bounds") for b in bounds]
+        if any(b.size not in (1, self.action_dim) for b in given):
             raise ValueError(f"action_bounds must be numbers or arrays of action_dim = {self.action_dim}")
+        low, high = (np.broadcast_to(b.reshape(-1), (self.action_dim,)).copy() for b in given)
         if not (np.isfinite(low).all() and np.isfinite(high).all()):
             raise ValueError("action_bounds must be finite")
         if not (low < high).all():
@@ -509,7 +512,7 @@ class CEMPlanner:
         return np.uint64((self._calls & 0xFFFFFFFF) << 32)
 
     def _compiled_loop(self) -> bool:
-        """Whether :meth:`plan` runs as one compiled call: a native model with the seed's
+        """Whether :meth:`plan` runs as one compiled call: a native model with the reference planner's
         algorithm (white noise, no smoothing, kept elites or decay; the options are read at
         every call, as the Python loop reads them)."""
         return (self._compile_loop and isinstance(self._model, _NativeModel) and self.noise_beta == 0.0
@@ -519,7 +522,7 @@ class CEMPlanner:
     def _plan_compiled(self, state: NDArray[np.float64], mean: NDArray[np.float64],
                        std: NDArray[np.float64]) -> NDArray[np.float64]:
         """:meth:`plan`'s loop as one compiled call (:func:`fastcem._plan_rollout.plan_iterations`)
-        for a native model with the seed's algorithm: the same bits, without the Python of
+        for a native model with the reference planner's algorithm: the same bits, without the Python of
         every iteration."""
         model = self._model
         horizon = self.plan_horizon
@@ -609,7 +612,10 @@ def mpc_run(
     if not isinstance(planner, CEMPlanner):
         raise TypeError(f"planner must be a CEMPlanner, got {type(planner).__name__}")
     episodes = check_int(episodes, "episodes", minimum=1)
-    seeds = list(range(episodes)) if reset_seeds is None else [check_int(s, "reset_seeds", minimum=0) for s in np.asarray(reset_seeds).reshape(-1)]
+    if reset_seeds is None:
+        seeds = list(range(episodes))
+    else:
+        seeds = [check_int(s, "reset_seeds", minimum=0) for s in np.asarray(reset_seeds).reshape(-1)]
     if len(seeds) != episodes:
         raise ValueError(f"reset_seeds must have {episodes} seeds (episodes={episodes}), got {len(seeds)}")
     env = gymnasium.make(env_id)
@@ -622,7 +628,8 @@ def mpc_run(
             planner.reset()
             total = 0.0
             while True:
-                state = np.array(env.unwrapped.state, dtype=np.float64)
+                # gymnasium's classic-control envs keep their state as an attribute.
+                state = np.array(env.unwrapped.state, dtype=np.float64)  # type: ignore[attr-defined]
                 start = time.perf_counter()
                 action = planner.plan(state)
                 plan_seconds += time.perf_counter() - start

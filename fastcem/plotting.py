@@ -1,4 +1,4 @@
-"""The history plot of a CEM run, as the seed's ``plot_history`` drew it: the mean return of
+"""The history plot of a CEM run, as the reference's ``plot_history`` drew it: the mean return of
 the population and of the elites per epoch, each with a band of one standard deviation, and
 the episodes played and seconds taken in the title.  Needs matplotlib (``fastcem[plot]``).
 """
@@ -30,7 +30,7 @@ def plot_history(
     episodes: int,
     seconds: float,
 ) -> None:
-    """Write the plot of ``history`` (the seed's columns, see ``CEM.history``) to ``path``;
+    """Write the plot of ``history`` (the reference's columns, see ``CEM.history``) to ``path``;
     the format follows the file's extension (``.png``, ``.pdf``, ``.svg``, ...)."""
     check_plot_support()
     # The object-oriented API without pyplot: no GUI backend, no global figure state.

@@ -42,7 +42,7 @@ class LinearMap:
         """``obs @ W + b`` in the compiled rollouts' order (``obs`` taken as float32)."""
         o = [float(v) for v in np.asarray(obs, dtype=np.float32).reshape(-1)]
         out = []
-        for column, b in zip(self._columns, self._bias):
+        for column, b in zip(self._columns, self._bias, strict=True):
             s = o[0] * column[0]
             for i in range(1, len(o)):
                 s += o[i] * column[i]

@@ -1,6 +1,6 @@
 """Elite selection: the indices of the ``k`` largest rewards, best first.
 
-The answer is defined to be ``heapq.nlargest(k, range(n), rewards.take)``, what the seed's
+The answer is defined to be ``heapq.nlargest(k, range(n), rewards.take)``, what the reference's
 ``get_elite_indicies`` returns: rewards in descending order, equal rewards in ascending
 index order.  That is a strict total order on ``(reward, -index)``, so the k best form one
 well-defined set and its order is unique.
@@ -161,7 +161,7 @@ def select_elites(rewards: np.ndarray, k: int, out: np.ndarray) -> None:
 def elite_indices(rewards: ArrayLike, k: int) -> NDArray[np.int64]:
     """Indices of the ``k`` largest rewards, best first; equal rewards by ascending index.
 
-    The same answer as ``heapq.nlargest(k, range(n), rewards.take)`` (the seed's elite
+    The same answer as ``heapq.nlargest(k, range(n), rewards.take)`` (the reference's elite
     selection), computed by a compiled partial selection in expected O(n + k log k).
 
     Parameters

@@ -1,4 +1,4 @@
-"""``train``: the seed's whole CEM experiment on a native env, and its result.
+"""``train``: the reference's whole CEM experiment on a native env, and its result.
 
 The loop is the ask/tell loop a user would write, ``CEM.ask`` -> :func:`fastcem.evaluate` ->
 ``CEM.tell``, with nothing else in it: the candidates of an epoch are evaluated by one call
@@ -52,7 +52,7 @@ class TrainResult:
 
     ``mean``/``std`` are the final sampling distribution, ``elites`` the last epoch's elites
     best first (``elite_returns`` their returns), ``best_theta``/``best_return`` the best
-    candidate seen, ``history`` one row per epoch in the seed's columns, ``wall_time`` the
+    candidate seen, ``history`` one row per epoch in the reference's columns, ``wall_time`` the
     seconds the loop took (compilation included if it was the first call in the process).
     """
 
@@ -80,7 +80,8 @@ class TrainResult:
         fields = self._fields()
         kind = check_result_path(path)
         if kind == "npz":
-            np.savez(path, **{k: np.asarray(v) for k, v in fields.items()})
+            arrays: dict[str, Any] = {k: np.asarray(v) for k, v in fields.items()}
+            np.savez(path, **arrays)
         else:
             with open(path, "w", encoding="utf-8") as fh:
                 json.dump({k: v.tolist() if isinstance(v, np.ndarray) else v for k, v in fields.items()}, fh, indent=1)
@@ -115,7 +116,8 @@ def load_result(path: str | os.PathLike[str]) -> TrainResult:
     else:
         with open(path, encoding="utf-8") as fh:
             raw = json.load(fh)
-    history = {k: np.asarray(raw[f"history_{k}"], dtype=np.int64 if k == "epoch" else np.float64) for k in HISTORY_COLUMNS}
+    history = {k: np.asarray(raw[f"history_{k}"], dtype=np.int64 if k == "epoch" else np.float64)
+               for k in HISTORY_COLUMNS}
     return TrainResult(
         env_id=str(raw["env_id"]),
         mean=np.asarray(raw["mean"], dtype=np.float64),
@@ -168,7 +170,7 @@ def train(
     """Run CEM policy search with linear (or ``policy``) policies on a native env (returns
     are maximised).
 
-    The seed's experiment: ``epochs`` rounds of sampling ``batch_size`` candidates, scoring
+    The reference's experiment: ``epochs`` rounds of sampling ``batch_size`` candidates, scoring
     each by its mean return over ``episodes`` episodes, and refitting to the elites.  The
     CEM options (``elite_frac`` ... ``min_std``) are those of :class:`CEM`.
 
@@ -202,7 +204,7 @@ def train(
     common_random_numbers : bool
         Score all candidates of an epoch on the same episodes (the same reset seeds), so that
         their returns differ only through their parameters: the variance reduction of
-        PEGASUS (Ng & Jordan 2000).  Off by default, as in the seed.
+        PEGASUS (Ng & Jordan 2000).  Off by default, as in the reference.
     env_kwargs : dict, optional
         Keyword arguments of the env's ``default_params`` (see :func:`fastcem.evaluate`).
     fast : bool
@@ -234,7 +236,8 @@ def train(
     check_num_threads(num_threads)
     fast_mode(fast)
     if pool is not None and not callable(getattr(pool, "map", None)):
-        raise TypeError(f"pool must have a map method (multiprocessing.Pool, an Executor, ...), got {type(pool).__name__}")
+        raise TypeError("pool must have a map method (multiprocessing.Pool, an Executor, ...), "
+                        f"got {type(pool).__name__}")
     if not isinstance(common_random_numbers, (bool, np.bool_)):
         raise TypeError(f"common_random_numbers must be a bool, got {type(common_random_numbers).__name__}")
     if callback is not None and not callable(callback):
@@ -260,8 +263,8 @@ def train(
         thetas = es.ask()
         es.tell(thetas, score(thetas))
         if callback is not None:
-            row = es._history[-1]
-            stats = EpochStats(*row, best_return=es.best_return, elapsed=time.perf_counter() - start)
+            last = {name: column[-1].item() for name, column in es.history.items()}
+            stats = EpochStats(**last, best_return=es.best_return, elapsed=time.perf_counter() - start)
             if callback(stats):
                 break
     wall_time = time.perf_counter() - start

@@ -129,7 +129,7 @@ def vector_step(states: np.ndarray, actions: np.ndarray, resetting: np.ndarray, 
                     truncated, b * LANES, lanes, next_lanes, block_actions, lane_rewards, lane_terminated, redo, live)
 
 
-class NativeVectorEnv(VectorEnv):  # type: ignore[misc]
+class NativeVectorEnv(VectorEnv):
     """``num_envs`` copies of a native env as one ``VectorEnv`` (see the module).
 
     Parameters
@@ -150,7 +150,9 @@ class NativeVectorEnv(VectorEnv):  # type: ignore[misc]
         for CartPole, ``g`` for Pendulum, ...: the keyword arguments of its ``default_params``).
     """
 
-    metadata: dict[str, Any] = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": list(RENDER_MODES)}
+    # gymnasium's VectorEnv declares metadata as an instance attribute, so it is not a ClassVar.
+    metadata: dict[str, Any] = {  # noqa: RUF012
+        "autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": list(RENDER_MODES)}
 
     def __init__(self, env_id: str, num_envs: int, num_threads: int | None = None, *,
                  max_episode_steps: int | None = None, render_mode: str | None = None, **env_kwargs: Any) -> None:
@@ -198,7 +200,7 @@ class NativeVectorEnv(VectorEnv):  # type: ignore[misc]
         empty = which[self._cursor[which] == RESET_BATCH]
         for i in empty:
             rng = self._rngs[i]
-            self._batch_starts[i] = rng.bit_generator.state  # type: ignore[union-attr]
+            self._batch_starts[i] = rng.bit_generator.state
             self._reset_buffer[i] = spec.kernel_states(spec.sample_states(rng, RESET_BATCH))
         self._cursor[empty] = 0
         self._states[which] = self._reset_buffer[which, self._cursor[which]]

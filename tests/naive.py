@@ -32,7 +32,7 @@ def ordered_affine(theta: np.ndarray, obs: np.ndarray, act_dim: int) -> list[flo
 
 
 def policy(theta: np.ndarray, obs: np.ndarray, env_id: str):
-    """The seed's linear policy: argmax (ties to 0) for CartPole, clipped torque for Pendulum."""
+    """The reference's linear policy: argmax (ties to 0) for CartPole, clipped torque for Pendulum."""
     if env_id in CARTPOLE_IDS:
         y = ordered_affine(theta, obs, 2)
         return int(np.argmax(y))
@@ -111,12 +111,12 @@ def balancing_cartpole_thetas(n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def heapq_elites(rewards: np.ndarray, k: int) -> list[int]:
-    """The seed's ``get_elite_indicies``."""
+    """The reference's ``get_elite_indicies``."""
     return heapq.nlargest(k, range(len(rewards)), rewards.take)
 
 
 class NaiveCEM:
-    """The seed's CEM loop body written out plainly: heapq elites, mean/std of the elites,
+    """The reference's CEM loop body written out plainly: heapq elites, mean/std of the elites,
     ``N(mean, diag(std**2 + extra_cov))`` sampled as mean + z * sqrt(diagonal) from the same
     generator calls as ``fastcem.CEM`` documents (uniform mean, then one standard_normal
     block per epoch)."""

@@ -32,15 +32,17 @@ def test_bad_thetas(thetas, error, match):
         fastcem.evaluate(thetas, "CartPole-v1", seed=0)
 
 
-@pytest.mark.parametrize("env_id, error", [("CartPole-v2", ValueError), ("LunarLander-v3", ValueError), (None, TypeError), (1, TypeError)])
+@pytest.mark.parametrize("env_id, error", [("CartPole-v2", ValueError), ("LunarLander-v3", ValueError),
+                                           (None, TypeError), (1, TypeError)])
 def test_unknown_env_id_lists_the_known_ones(env_id, error):
-    with pytest.raises(error, match="CartPole-v0.*CartPole-v1.*Pendulum-v1"):
+    with pytest.raises(error, match=r"CartPole-v0.*CartPole-v1.*Pendulum-v1"):
         fastcem.evaluate(GOOD, env_id)
     with pytest.raises(error):
         fastcem.policy_dim(env_id)
 
 
-@pytest.mark.parametrize("episodes, error", [(0, ValueError), (-2, ValueError), (1.5, TypeError), ("2", TypeError), (True, TypeError), (None, TypeError)])
+@pytest.mark.parametrize("episodes, error", [(0, ValueError), (-2, ValueError), (1.5, TypeError), ("2", TypeError),
+                                             (True, TypeError), (None, TypeError)])
 def test_bad_episodes(episodes, error):
     with pytest.raises(error, match="episodes"):
         fastcem.evaluate(GOOD, "CartPole-v1", episodes=episodes, seed=0)

@@ -1,4 +1,4 @@
-"""``fastcem.CEM``: by default exactly the seed's algorithm (the NumPy oracle in naive.py),
+"""``fastcem.CEM``: by default exactly the reference's algorithm (the NumPy oracle in naive.py),
 and its documented options."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def quadratic_returns(thetas: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("population, elite_frac", [(4096, 0.2), (50, 0.1), (7, 1.0)])
-def test_default_cem_is_the_seeds_algorithm(population, elite_frac):
+def test_default_cem_is_the_references_algorithm(population, elite_frac):
     es = fastcem.CEM(6, population=population, elite_frac=elite_frac, seed=3)
     naive = NaiveCEM(6, population, elite_frac, 2.0, 10, np.random.default_rng(3))
     assert es.mean.tobytes() == naive.means.tobytes()

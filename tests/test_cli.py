@@ -1,4 +1,4 @@
-"""The ``fastcem`` command line: the seed's experiments, their outputs, and user errors that
+"""The ``fastcem`` command line: the reference's experiments, their outputs, and user errors that
 give one line and a non-zero exit."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "fastcem", *args], capture_output=True, text=True, timeout=300)
 
 
-def test_cartpole_prints_the_seeds_lines_and_scores_in_gymnasium(tmp_path):
+def test_cartpole_prints_the_references_lines_and_scores_in_gymnasium(tmp_path):
     out = tmp_path / "run.json"
     res = run("cartpole", "--epochs", "3", "--batch_size", "512", "--seed", "5", "--eval-episodes", "3",
               "--out", str(out))
@@ -33,7 +33,7 @@ def test_cartpole_prints_the_seeds_lines_and_scores_in_gymnasium(tmp_path):
     result = fastcem.load_result(out)
     expected = fastcem.train("CartPole-v1", epochs=3, batch_size=512, seed=5)
     assert result.mean.tobytes() == expected.mean.tobytes()
-    for m, avg in zip(epochs, expected.history["avg_elites"]):
+    for m, avg in zip(epochs, expected.history["avg_elites"], strict=True):
         assert m.group(4) == f"{avg:.1f}"
     assert lines[4].startswith("expt took ") and "seconds" in lines[4]
     assert lines[-2] == "epochs done - evaluating 3 best thetas on 3 fresh gymnasium episodes each"
@@ -93,7 +93,8 @@ def test_plan_prints_each_episode_and_the_decision_rate():
               "--iters", "3", "--seed", "3")
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
-    assert lines[1] == "episode 0 (reset seed 3) - return 500.0" and lines[2] == "episode 1 (reset seed 4) - return 500.0"
+    assert lines[1] == "episode 0 (reset seed 3) - return 500.0"
+    assert lines[2] == "episode 1 (reset seed 4) - return 500.0"
     assert re.fullmatch(r"mean return 500\.0 over 2 episodes; 1000 decisions at [\d,]+ decisions/s", lines[3])
 
 
@@ -107,12 +108,31 @@ def test_bare_command_prints_help(capsys):
     assert "cartpole" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("command", [[], ["cartpole"], ["pendulum"], ["train"], ["plan"], ["demo"]])
+def test_help_is_plain_text_with_an_example_that_parses(capsys, command):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main([*command, "--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    assert "``" not in text and ":class:" not in text and "the seed" not in text
+    heading = "examples:" if not command else "example:"
+    assert heading in text
+    # An example's command ends where its explanation (two spaces further on) begins.
+    examples = [re.split(r"\s{2,}", line.strip())[0].split() for line in text.split(heading)[1].splitlines()
+                if line.startswith("  fastcem ")]
+    assert examples
+    for example in examples:
+        # Each example is a valid command line: it parses (its options exist and take its values).
+        assert cli.build_parser().parse_args(example[1:]).command == example[1]
+
+
 @pytest.mark.parametrize("missing", ["matplotlib", "moviepy"])
 def test_missing_extra_says_how_to_install_it(monkeypatch, capsys, tmp_path, missing):
     import importlib.util
 
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == missing else real_find_spec(name, *a))
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == missing else real_find_spec(name, *a))
     monkeypatch.setitem(sys.modules, "matplotlib", None if missing == "matplotlib" else sys.modules.get("matplotlib"))
     flag = ["--plot", str(tmp_path / "p.png")] if missing == "matplotlib" else ["--record-video", str(tmp_path)]
     assert cli.main(["cartpole", "--epochs", "1", *flag]) == 2

@@ -33,11 +33,11 @@ ENV_IDS = [env_id for env_id in envs_native.ENV_IDS if env_id in gym.registry]
 CONFIGS = [(env_id, kwargs) for env_id in ENV_IDS for kwargs in CASES[env_info(env_id).spec.name].kwargs]
 
 
-def cases(env_id: str):  # noqa: ANN201
+def cases(env_id: str):
     return CASES[env_info(env_id).spec.name]
 
 
-def module(env_id: str):  # noqa: ANN201
+def module(env_id: str):
     return getattr(envs_native, env_info(env_id).spec.name)
 
 
@@ -119,7 +119,7 @@ def test_evaluate_equals_gymnasium_episodes(env_id, env_kwargs, rng):
     thetas = population(env_id, 16, rng)
     seeds = rng.integers(0, 2**31, size=len(thetas))
     truncated_seen = False
-    for theta, seed in zip(thetas, seeds):
+    for theta, seed in zip(thetas, seeds, strict=True):
         expected, steps, terminated, truncated = gym_episode(theta, env_id, int(seed), env_kwargs)
         got = fastcem.evaluate(theta, env_id, reset_seeds=[int(seed)], env_kwargs=env_kwargs)
         assert got.shape == (1,)
@@ -197,7 +197,7 @@ def test_vector_env_is_sync_vector_env_across_autoresets(env_id, rng):
         actions = _vector_actions(env_id, obs, n, rng)
         got = native.step(actions)
         want = reference.step(actions)
-        for g, w in zip(got[:4], want[:4]):
+        for g, w in zip(got[:4], want[:4], strict=True):
             assert np.asarray(g).dtype == np.asarray(w).dtype and np.asarray(g).tobytes() == np.asarray(w).tobytes(), t
         obs = got[0]
         truncations += int(got[3].sum())

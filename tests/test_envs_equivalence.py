@@ -18,7 +18,7 @@ from envs_native.modes import remainder_fast
 
 
 @njit
-def _remainder_fast_applies(a):  # noqa: ANN001, ANN202
+def _remainder_fast_applies(a):
     return remainder_fast(a, 2 * np.pi)[1]
 
 
@@ -98,7 +98,7 @@ def test_pow2_next_to_rounding_midpoints(rng):
     ulp = np.spacing(hi)
     half = Fraction(1, 2)
     near = np.array([
-        x for x, h, u in zip(xs, hi, ulp)
+        x for x, h, u in zip(xs, hi, ulp, strict=True)
         if half - abs(Fraction(x) ** 2 - Fraction(h)) / Fraction(u) < Fraction(3, 64)
     ])
     assert len(near) > 3000  # ~1/10.7 of the sample: within 3/64 ULP of a midpoint

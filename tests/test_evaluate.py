@@ -93,7 +93,8 @@ def test_seed_draws_independent_states_per_candidate_and_episode():
     pend = np.zeros((64, 4))
     # Identical policies score differently only because their start states differ.
     assert len(np.unique(fastcem.evaluate(pend, "Pendulum-v1", seed=3))) == 64
-    assert fastcem.evaluate(thetas, "CartPole-v1", seed=3).tobytes() == fastcem.evaluate(thetas, "CartPole-v1", seed=3).tobytes()
+    again = fastcem.evaluate(thetas, "CartPole-v1", seed=3)
+    assert fastcem.evaluate(thetas, "CartPole-v1", seed=3).tobytes() == again.tobytes()
 
 
 def test_input_forms_are_converted(rng):
@@ -128,7 +129,7 @@ def test_rollout_records_the_episode():
 
 
 @njit
-def _compiled_affine(theta, o0, o1, o2, o3):  # noqa: ANN001, ANN202
+def _compiled_affine(theta, o0, o1, o2, o3):
     weights = theta.reshape(-1, 1)
     out = np.empty(2)
     for j in range(2):
@@ -141,14 +142,14 @@ def test_blas_matmul_may_differ_from_the_documented_order(rng):
     fuse multiply-adds and sum in another order, so it can differ in the last bit."""
     obs = rng.standard_normal((20_000, 4)).astype(np.float32)
     theta = rng.standard_normal(10)
-    W, b = theta[:8].reshape(4, 2), theta[8:]
+    w, b = theta[:8].reshape(4, 2), theta[8:]
     differs = 0
     for o in obs:
         ordered = ordered_affine(theta, o, 2)
         compiled = _compiled_affine(theta, o[0], o[1], o[2], o[3]).tolist()
         assert compiled == ordered  # the compiled map is the documented order, always
         assert LinearPolicy(theta, 4, Discrete(2)).outputs(o) == ordered  # and so is the Python one
-        differs += (o.astype(np.float64) @ W + b).tolist() != ordered
+        differs += (o.astype(np.float64) @ w + b).tolist() != ordered
     if differs == 0:
         pytest.skip("this numpy/BLAS build computed obs @ W + b in the documented order")
     assert differs > 0

@@ -19,7 +19,7 @@ from envs_native._sincos import SMALL_LIMIT, exact_sincos, exact_sincos_small, s
 
 
 @njit(cache=True)
-def _vector(x, small):  # noqa: ANN
+def _vector(x, small):
     c = np.empty_like(x)
     s = np.empty_like(x)
     ok = np.empty(x.shape, dtype=np.bool_)
@@ -32,7 +32,7 @@ def _vector(x, small):  # noqa: ANN
 
 
 @njit(cache=True)
-def _libm(x):  # noqa: ANN
+def _libm(x):
     c = np.empty_like(x)
     s = np.empty_like(x)
     for i in range(x.shape[0]):
@@ -42,7 +42,7 @@ def _libm(x):  # noqa: ANN
 
 
 @njit(cache=True)
-def _residuals(x):  # noqa: ANN
+def _residuals(x):
     # |lo| / ulp(hi) of the double-double sin and cos: near 0.5 means near a midpoint.
     out = np.empty((x.shape[0], 2))
     for i in range(x.shape[0]):
@@ -52,7 +52,7 @@ def _residuals(x):  # noqa: ANN
     return out
 
 
-def _check(x, small=False):  # noqa: ANN
+def _check(x, small=False):
     c, s, ok = _vector(x, small)
     lc, ls = _libm(x)
     assert c[ok].tobytes() == lc[ok].tobytes()
@@ -60,7 +60,7 @@ def _check(x, small=False):  # noqa: ANN
     return ok
 
 
-def _boundaries():  # noqa: ANN
+def _boundaries():
     # glibc's path boundaries in s_sin.c, 2**-26 and 2**-27, and pi/2 multiples.
     edges = [2.0**-27, 2.0**-26, 0.126, 0.85546875, float.fromhex("0x1.368fd00000000p+1"), 0.78, np.pi / 4]
     edges += [k * np.pi / 2 for k in range(1, 80)]
@@ -129,7 +129,7 @@ needs_glibc = pytest.mark.skipif(not matches_libm(), reason="the C library is no
 
 
 @njit(cache=True)
-def _glibc(x):  # noqa: ANN
+def _glibc(x):
     c = np.empty_like(x)
     s = np.empty_like(x)
     ok = np.empty(x.shape, dtype=np.bool_)
@@ -140,7 +140,7 @@ def _glibc(x):  # noqa: ANN
     return c, s, ok
 
 
-def _check_glibc(x):  # noqa: ANN
+def _check_glibc(x):
     c, s, ok = _glibc(x)
     lc, ls = _libm(x)
     assert c[ok].tobytes() == lc[ok].tobytes()

@@ -8,9 +8,9 @@ from multiprocessing import get_context
 
 import numpy as np
 import pytest
+from conftest import GYM_ONLY_ID
 
 import fastcem
-from conftest import GYM_ONLY_ID
 
 
 def population(env_id, n, rng):
@@ -93,7 +93,7 @@ def test_bad_arguments(kwargs, error, match):
 def test_bad_envs_and_shapes():
     with pytest.raises(ValueError, match="gymnasium cannot make"):
         fastcem.evaluate_gym(np.zeros(10), "NoSuchEnv-v0")
-    with pytest.raises(ValueError, match="observation space Discrete.*Box observation space"):
+    with pytest.raises(ValueError, match=r"observation space Discrete.*Box observation space"):
         fastcem.evaluate_gym(np.zeros(10), "FrozenLake-v1")
     with pytest.raises(ValueError, match=r"shape \(P, 10\)"):
         fastcem.evaluate_gym(np.zeros((2, 9)), "CartPole-v1")

@@ -75,7 +75,7 @@ def test_network_returns_are_the_same_for_any_thread_count(rng):
 
 
 @njit(fastmath=False, error_model="numpy")
-def _tanh_lanes(x, out):  # noqa: ANN001, ANN202
+def _tanh_lanes(x, out):
     for i in range(x.shape[0]):
         out[i] = tanh_ops(x[i])
 

@@ -28,7 +28,8 @@ def _numpy_dispatches_fma_loop() -> bool:
     return bool(__cpu_features__.get("X86_V3") or __cpu_features__.get("X86_V4"))
 
 
-pytestmark = pytest.mark.skipif(not _numpy_dispatches_fma_loop(), reason="numpy does not run its AVX2/FMA3 float32 sin/cos loop here")
+pytestmark = pytest.mark.skipif(not _numpy_dispatches_fma_loop(),
+                                reason="numpy does not run its AVX2/FMA3 float32 sin/cos loop here")
 
 F32 = np.finfo(np.float32)
 MAX_SIN = np.float32(117435.992)
@@ -36,7 +37,7 @@ MAX_COS = np.float32(71476.0625)
 
 
 @njit(cache=True)
-def _port(x):  # noqa: ANN
+def _port(x):
     s = np.empty_like(x)
     c = np.empty_like(x)
     for i in range(x.shape[0]):
@@ -97,7 +98,8 @@ def test_reduction_range() -> None:
 def test_zeros_and_subnormals() -> None:
     rng = np.random.default_rng(10)
     subnormal = rng.integers(1, 2**23, 10_000).astype(np.uint32).view(np.float32)
-    special = np.array([0.0, F32.smallest_subnormal, F32.tiny, np.nextafter(F32.tiny, np.float32(0.0))], dtype=np.float32)
+    special = np.array([0.0, F32.smallest_subnormal, F32.tiny, np.nextafter(F32.tiny, np.float32(0.0))],
+                       dtype=np.float32)
     small = np.exp2(np.arange(-149, 0, dtype=np.float64)).astype(np.float32)
     _check(np.concatenate([special, subnormal, _neighbours(small, 2)[1:]]))
 

@@ -1,14 +1,14 @@
-"""``fastcem.CEMPlanner`` and ``fastcem.mpc``: the seed's planner, its three kinds of model,
+"""``fastcem.CEMPlanner`` and ``fastcem.mpc``: the reference planner, its three kinds of model,
 exact native rollouts, thread-independent noise, receding-horizon control in gymnasium."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import GYM_ONLY_ID
 from numba import njit
 
 import fastcem
-from conftest import GYM_ONLY_ID
 from envs_native._fastmath import fast_log
 from fastcem import planning
 from fastcem._philox import fill_normals, philox4x32_10
@@ -25,7 +25,7 @@ PHILOX_KAT = [
 
 
 @njit
-def _philox(c0, c1, c2, c3, k0, k1):  # noqa: ANN001, ANN202
+def _philox(c0, c1, c2, c3, k0, k1):
     return philox4x32_10(c0, c1, c2, c3, k0, k1)
 
 
@@ -87,7 +87,7 @@ def test_the_refit_is_numpys(shape, rng):
 
 
 class Recorder:
-    """The seed's DummyModel (returns -sum of squared actions), keeping what it was asked."""
+    """The reference planner's DummyModel (returns -sum of squared actions), keeping what it was asked."""
 
     def __init__(self):
         self.calls = []
@@ -97,14 +97,14 @@ class Recorder:
         return -(actions**2).sum(axis=(1, 2))
 
 
-def test_default_is_the_seeds_refit():
+def test_default_is_the_reference_planners_refit():
     model = Recorder()
     planner = fastcem.CEMPlanner(model, plan_horizon=6, action_dim=2, num_candidates=200, top_k=20, num_iters=4,
                                  warm_start=False, seed=0)
     action = planner.plan("h", "s")
     assert len(model.calls) == 4 and all(a.shape == (200, 6, 2) for a in model.calls)
     assert all(a.min() >= -1.0 and a.max() <= 1.0 for a in model.calls)
-    # First iteration: N(0, 0.5) clamped to (-1, 1), the seed's initial distribution (within
+    # First iteration: N(0, 0.5) clamped to (-1, 1), the reference planner's initial distribution (within
     # four standard errors).
     first = model.calls[0]
     assert abs(first.mean()) < 4 * 0.5 / np.sqrt(first.size) and abs(first.std() - 0.5) < 0.03
@@ -135,7 +135,7 @@ def test_elites_from_bounded_returns_are_the_exact_elites(rng):
     elites, their order and the best return are those of the exact returns."""
     planner = fastcem.CEMPlanner("Pendulum-v1", plan_horizon=30, num_candidates=400, top_k=40, seed=1)
     model = planner._model
-    for trial in range(6):
+    for _trial in range(6):
         state = np.array([rng.uniform(-np.pi, np.pi), rng.uniform(-8.0, 8.0)])
         actions = np.clip(rng.normal(0.0, 1.5, size=(400, 30, 1)), -2.0, 2.0)
         best = np.argsort(_checked_scores(planner, state, actions))[::-1]
@@ -308,7 +308,7 @@ def test_population_decay_and_early_stop_change_the_batch_sizes():
 
 
 def refit(actions, top_k):
-    """The seed's refit of the recorded actions under the Recorder's objective."""
+    """The reference planner's refit of the recorded actions under the Recorder's objective."""
     returns = -(actions**2).sum(axis=(1, 2))
     elites = actions[np.argsort(-returns, kind="stable")[:top_k]]
     return elites, elites.mean(axis=0), elites.std(axis=0, ddof=1) + 1e-5
@@ -320,7 +320,7 @@ def test_alpha_smooths_the_refit():
                                  alpha=0.5, init_std=0.01, seed=0)
     action = planner.plan(None, None)
     # Iteration 1's samples are centred on 0.5 * initial mean + 0.5 * elite mean of iteration 0.
-    _, mean0, std0 = refit(model.calls[0], 200)
+    _, mean0, _std0 = refit(model.calls[0], 200)
     centre = model.calls[1].mean(axis=0)
     np.testing.assert_allclose(centre, 0.5 * 0.0 + 0.5 * mean0, atol=3 * 0.01 / np.sqrt(2000))
     _, mean1, _ = refit(model.calls[1], 200)
@@ -471,7 +471,7 @@ def test_bad_models_and_states():
 
 def test_python_model_may_return_a_torch_like_tensor():
     class Tensor:
-        """What the seed's torch model returns, as far as the planner is concerned."""
+        """What the reference planner's torch model returns, as far as the planner is concerned."""
 
         def __init__(self, values):
             self.values = values

@@ -1,4 +1,4 @@
-"""``fastcem.elite_indices`` gives exactly the seed's ``heapq.nlargest`` answer."""
+"""``fastcem.elite_indices`` gives exactly the reference's ``heapq.nlargest`` answer."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from naive import heapq_elites
 import fastcem
 
 
-def test_the_seeds_own_example():
+def test_the_references_own_example():
     assert fastcem.elite_indices(np.array([5, 7, -2, 11]), 3).tolist() == [3, 1, 0]
 
 

@@ -1,7 +1,9 @@
 """``fastcem.train``: the same numbers as the documented ask/tell loop, early stopping,
-results saved and read back, and the quality the seed's CartPole run promises."""
+results saved and read back, and the quality the reference's CartPole run promises."""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pytest
@@ -18,7 +20,8 @@ def ask_tell_loop(env_id, *, epochs, batch_size, episodes=1, seed, crn=False, **
     for _ in range(epochs):
         thetas = es.ask()
         if crn:
-            returns = fastcem.evaluate(thetas, env_id, episodes=episodes, reset_seeds=eval_rng.integers(2**32, size=episodes))
+            reset_seeds = eval_rng.integers(2**32, size=episodes)
+            returns = fastcem.evaluate(thetas, env_id, episodes=episodes, reset_seeds=reset_seeds)
         else:
             returns = fastcem.evaluate(thetas, env_id, episodes=episodes, seed=eval_rng)
         es.tell(thetas, returns)
@@ -76,7 +79,7 @@ def test_callback_gets_each_epoch_and_can_stop():
     assert [s.epoch for s in calls] == [0, 1, 2] and result.epochs == 3
     assert isinstance(calls[0], fastcem.EpochStats)
     assert [s.avg_elites for s in calls] == result.history["avg_elites"].tolist()
-    assert all(b.elapsed >= a.elapsed for a, b in zip(calls, calls[1:]))
+    assert all(b.elapsed >= a.elapsed for a, b in itertools.pairwise(calls))
     assert calls[-1].best_return == result.best_return
 
 
@@ -96,7 +99,7 @@ def test_result_round_trips_without_pickle(tmp_path, suffix):
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_cartpole_run_balances_on_fresh_gymnasium_episodes(seed):
-    """The seed's CartPole run (8 epochs x 4096) on CartPole-v1: the best theta averages
+    """The reference's CartPole run (8 epochs x 4096) on CartPole-v1: the best theta averages
     >= 475 over 100 fresh gymnasium episodes (benchmarks/cem_runs.py checks 10 seeds)."""
     result = fastcem.train("CartPole-v1", epochs=8, seed=seed)
     reset_seeds = np.random.default_rng(10_000 + seed).integers(2**31, size=100)

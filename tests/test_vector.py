@@ -12,10 +12,10 @@ from typing import NamedTuple
 import gymnasium as gym
 import numpy as np
 import pytest
-
-import fastcem
 from conftest import GYM_ONLY_ID
+
 import envs_native
+import fastcem
 from envs_native import ENV_IDS, Discrete, EnvSpec, cartpole, env_info
 
 # The native envs that gymnasium has too (fastcem/<id>); not a made-up env another test module
@@ -57,7 +57,7 @@ def random_actions(env_id: str, n: int, rng: np.random.Generator) -> np.ndarray:
 def same(got, want, where: object = "") -> None:
     """The outputs of ``reset`` (obs, info) or ``step`` (obs, rewards, flags, info): the same
     dtypes and bits."""
-    for g, w in zip(got[:-1], want[:-1]):
+    for g, w in zip(got[:-1], want[:-1], strict=True):
         assert np.asarray(g).dtype == np.asarray(w).dtype, where
         assert np.asarray(g).tobytes() == np.asarray(w).tobytes(), where
 
@@ -117,7 +117,7 @@ def test_np_random_and_np_random_seed_are_sync_vector_envs(rng):
     steps(native, reference, "CartPole-v1", 12, rng)
     # The generators are where gymnasium's are (states drawn ahead are put back), and draws
     # from them move the next resets as they do in gymnasium.
-    for mine, theirs in zip(native.np_random, reference.np_random):
+    for mine, theirs in zip(native.np_random, reference.np_random, strict=True):
         assert mine.bit_generator.state == theirs.bit_generator.state
         assert mine.random() == theirs.random()
     steps(native, reference, "CartPole-v1", 12, rng)
@@ -195,7 +195,7 @@ def test_frames_are_sync_vector_envs(env_id, rng):
     for t in range(4):  # a step, the truncation, the autoreset, a step
         got, want = native.render(), reference.render()
         assert isinstance(got, tuple) and len(got) == 2
-        for g, w in zip(got, want):
+        for g, w in zip(got, want, strict=True):
             assert g.dtype == np.uint8 and g.shape == w.shape and g.tobytes() == w.tobytes(), t
         actions = random_actions(env_id, 2, rng)
         native.step(actions)
@@ -352,6 +352,6 @@ def test_pendulum_with_float32_actions_as_gymnasium_computes_them():
         actions[0, 0] = np.float32(1 + 2**-12)
         actions[1, 0] = np.float32(2.0)
         assert actions.dtype == np.float32
-        for g, w in zip(native.step(actions)[:4], reference.step(actions)[:4]):
+        for g, w in zip(native.step(actions)[:4], reference.step(actions)[:4], strict=True):
             assert np.asarray(g).tobytes() == np.asarray(w).tobytes(), t
     assert np.float32(1 + 2**-12) ** 2 != np.float32(1 + 2**-12) * np.float32(1 + 2**-12)

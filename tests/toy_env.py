@@ -39,7 +39,7 @@ def observation(state: Any, p: Params, m: Any) -> Any:
 
 def sample_states(rng: np.random.Generator, size: Any) -> np.ndarray:
     shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
-    return rng.uniform(-0.5, 0.5, size=shape + (2,))
+    return rng.uniform(-0.5, 0.5, size=(*shape, 2))
 
 
 def python_step(state: tuple[float, float], action: float, p: Params) -> tuple[tuple[float, float], float, bool]:
