@@ -234,7 +234,10 @@ def _same_plan(actions: np.ndarray, returns: np.ndarray, a: int, b: int) -> bool
     :func:`_ranked` is not sure, so that the hot loops do not pass the array.)"""
     if returns[a] != returns[b]:
         return False
-    return all(actions[a, t] == actions[b, t] for t in range(actions.shape[1]))
+    for t in range(actions.shape[1]):  # noqa: SIM110 -- compiled, and numba compiles no generator here
+        if actions[a, t] != actions[b, t]:
+            return False
+    return True
 
 
 @jit
