@@ -1,5 +1,6 @@
 """Time the reference's whole CEM runs with ``fastcem.train`` and score what they learn in gymnasium;
-print the two README tables and a command-line example (``--write-readme`` updates README).
+print the two tables and a command-line example (``--write-readme`` writes them where their markers are,
+in README.md or docs/*.md).
 
     python benchmarks/cem_runs.py [--repeats 7] [--seeds 10] [--write-readme]
 
@@ -33,15 +34,16 @@ from fastcem._gym import gym_returns, sequential_mean
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import (
+    WRITE_HELP,
     P,
-    check_readme_sections,
+    check_sections,
     machine,
-    replace_readme_sections,
+    replace_sections,
     train_env_steps,
 )
 
 RUNS_SECTION, QUALITY_SECTION, CLI_SECTION = "cem-runs", "cem-quality", "cli-example"
-#: The README's command-line example.
+#: README's command-line example.
 CLI_EXAMPLE = ("cartpole", "--seed", "0")
 #: The reference's experiments: env and epochs, ``batch_size=P``.
 RUNS: tuple[tuple[str, int], ...] = (("CartPole-v1", 8), ("CartPole-v0", 8), ("Pendulum-v1", 15))
@@ -233,12 +235,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per experiment (default 7)")
     parser.add_argument("--seeds", type=int, default=10, help="seeds scored for quality (default 10)")
-    parser.add_argument("--write-readme", action="store_true", help="replace the two tables in README.md")
+    parser.add_argument("--write-readme", action="store_true", help=WRITE_HELP)
     args = parser.parse_args()
     if args.repeats < 1 or args.seeds < 1:
         parser.error("--repeats and --seeds must be at least 1")
     if args.write_readme:
-        check_readme_sections(RUNS_SECTION, QUALITY_SECTION, CLI_SECTION)  # fail before measuring, not after
+        check_sections(RUNS_SECTION, QUALITY_SECTION, CLI_SECTION)  # fail before measuring, not after
     command = f"python benchmarks/cem_runs.py --repeats {args.repeats} --seeds {args.seeds}"
     load = os.getloadavg()[0]
     if load > 0.5:
@@ -252,7 +254,7 @@ def main() -> None:
     example = cli_example()
     print(runs, quality, example, sep="\n\n")
     if args.write_readme:
-        replace_readme_sections({RUNS_SECTION: runs, QUALITY_SECTION: quality, CLI_SECTION: example})
+        replace_sections({RUNS_SECTION: runs, QUALITY_SECTION: quality, CLI_SECTION: example})
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """gymnasium's classic control in fastcem: throughput against gymnasium's vector envs (and
 gymnax's JAX envs where the ``gymnax`` extra is installed) in one run, and what CEM learns
-on Acrobot and the MountainCars (``--write-readme`` updates README's two sections).
+on Acrobot and the MountainCars (``--write-readme`` writes the two tables where their markers are,
+in README.md or docs/*.md).
 
     python benchmarks/classic_control.py [--seeds 10] [--quick] [--write-readme]
 
@@ -43,7 +44,7 @@ from baselines import (
     vector_env_kind,
     vector_evaluate,
 )
-from common import P, check_readme_sections, machine, replace_readme_sections
+from common import WRITE_HELP, P, check_sections, machine, replace_sections
 
 SPEED_SECTION, QUALITY_SECTION = "classic-control-speed", "classic-control-quality"
 ENVS = ("CartPole-v1", "Pendulum-v1", "Acrobot-v1", "MountainCar-v0", "MountainCarContinuous-v0")
@@ -178,21 +179,21 @@ def quality_table(seeds: int, quick: bool) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10, help="training seeds per row (default %(default)s)")
-    parser.add_argument("--quick", action="store_true", help="small populations (a smoke test, not for README)")
+    parser.add_argument("--quick", action="store_true", help="small populations (a smoke test, not for the docs)")
     parser.add_argument("--skip-quality", action="store_true", help="the throughput table only")
-    parser.add_argument("--write-readme", action="store_true", help="replace the tables in README.md")
+    parser.add_argument("--write-readme", action="store_true", help=WRITE_HELP)
     args = parser.parse_args()
     if args.write_readme:
         if args.quick:
-            parser.error("--quick results do not go into README")
-        check_readme_sections(SPEED_SECTION, *(() if args.skip_quality else (QUALITY_SECTION,)))
+            parser.error("--quick results do not go into the docs")
+        check_sections(SPEED_SECTION, *(() if args.skip_quality else (QUALITY_SECTION,)))
     sections = {SPEED_SECTION: speed_table(args.quick)}
     print(sections[SPEED_SECTION])
     if not args.skip_quality:
         sections[QUALITY_SECTION] = quality_table(args.seeds, args.quick)
         print(sections[QUALITY_SECTION])
     if args.write_readme:
-        replace_readme_sections(sections)
+        replace_sections(sections)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,9 @@
-"""Populations and measurements shared by the benchmark suite and the README script."""
+"""Populations and measurements shared by the benchmark suite and the scripts that write the
+tables of README.md and docs/*.md.
+
+A script's table goes between ``<!-- name:begin -->`` and ``<!-- name:end -->`` markers,
+in whichever of README.md and docs/*.md holds them (:func:`section_files`): moving a table
+to another page is moving its markers, and no script changes."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numba
@@ -19,7 +24,9 @@ import numpy as np
 import fastcem
 
 P = 4096
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+#: ``--help`` of every script's ``--write-readme``.
+WRITE_HELP = "replace the script's tables in README.md or docs/*.md, wherever their markers are"
 
 
 def balancing_cartpole(n: int = P, seed: int = 0) -> np.ndarray:
@@ -132,47 +139,79 @@ def _section(name: str) -> re.Pattern[str]:
     return re.compile(re.escape(begin) + ".*?" + re.escape(end), flags=re.S)
 
 
-def check_readme_sections(*names: str) -> None:
-    """Exit with a one-line message if README.md lacks (or repeats) the marker pair of any section."""
-    readme = README.read_text()
+def doc_files(root: Path = ROOT) -> list[Path]:
+    """The files a generated section may live in: README.md and docs/*.md under ``root``."""
+    return [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+
+
+def section_files(*names: str, files: Sequence[Path] | None = None) -> dict[str, Path]:
+    """The file holding each section's ``<!-- name:begin -->`` ... ``<!-- name:end -->`` pair,
+    looked up in ``files`` (default :func:`doc_files`).  Exits with a one-line message, writing
+    nothing, if a section is in no file, in more than one, or twice in one."""
+    files = doc_files() if files is None else list(files)
+    texts = {path: path.read_text() for path in files if path.exists()}
+    found: dict[str, Path] = {}
     problems = []
     for name in names:
         begin, end = _markers(name)
-        n = len(_section(name).findall(readme))
-        if n != 1:
-            problems.append(f"{'no' if n == 0 else n} {begin} ... {end} block{'s' * (n > 1)}")
+        counts = {path: n for path, text in texts.items() if (n := len(_section(name).findall(text)))}
+        if len(counts) == 1 and set(counts.values()) == {1}:
+            found[name] = next(iter(counts))
+        elif not counts:
+            problems.append(f"no {begin} ... {end} block in {' or '.join(_shown(p) for p in files)}")
+        else:
+            where = ", ".join(f"{n} in {_shown(p)}" for p, n in counts.items())
+            problems.append(f"{begin} ... {end} blocks more than once ({where})")
     if problems:
-        sys.exit(f"README.md has {' and '.join(problems)}; nothing written")
+        sys.exit(f"{'; '.join(problems)}; nothing written")
+    return found
 
 
-def replace_readme_sections(sections: Mapping[str, str]) -> None:
-    """Replace the text between ``<!-- name:begin -->`` and ``<!-- name:end -->`` in README.md
-    with ``text``, for every ``name: text``; all or nothing (see :func:`check_readme_sections`)."""
-    check_readme_sections(*sections)
-    readme = README.read_text()
-    for name, text in sections.items():
-        begin, end = _markers(name)
-        match = _section(name).search(readme)
-        assert match is not None  # checked above
-        readme = f"{readme[:match.start()]}{begin}\n{text}\n{end}{readme[match.end():]}"
-    README.write_text(readme)
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository, when it is in it."""
+    try:
+        return path.relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def check_sections(*names: str, files: Sequence[Path] | None = None) -> None:
+    """Exit with a one-line message unless each section's marker pair is in exactly one of
+    README.md and docs/*.md, once (see :func:`section_files`)."""
+    section_files(*names, files=files)
+
+
+def replace_sections(sections: Mapping[str, str], files: Sequence[Path] | None = None) -> None:
+    """Replace the text between ``<!-- name:begin -->`` and ``<!-- name:end -->`` with ``text``,
+    for every ``name: text``, in whichever of README.md and docs/*.md holds the section; all or
+    nothing (see :func:`section_files`)."""
+    where = section_files(*sections, files=files)
+    for path in dict.fromkeys(where.values()):
+        doc = path.read_text()
+        for name, text in sections.items():
+            if where[name] != path:
+                continue
+            begin, end = _markers(name)
+            match = _section(name).search(doc)
+            assert match is not None  # checked above
+            doc = f"{doc[:match.start()]}{begin}\n{text}\n{end}{doc[match.end():]}"
+        path.write_text(doc)
 
 
 def publish(section: str, measure: Callable[[], str], write_readme: bool) -> None:
-    """Measure, print the table, and with ``write_readme`` put it in README's ``section``
-    (whose markers are checked before measuring, not after)."""
+    """Measure, print the table, and with ``write_readme`` put it in ``section`` of the page that
+    holds it (whose markers are checked before measuring, not after)."""
     if write_readme:
-        check_readme_sections(section)
+        check_sections(section)
     text = measure()
     print(text)
     if write_readme:
-        replace_readme_sections({section: text})
+        replace_sections({section: text})
 
 
 def table_script(doc: str, section: str, measure: Callable[[], str]) -> None:
-    """The ``main`` of a script with one README table and no options but ``--write-readme``:
-    ``doc`` is the script's docstring (its first line the ``--help`` description)."""
+    """The ``main`` of a script with one table and no options but ``--write-readme``: ``doc``
+    is the script's docstring (its first line the ``--help`` description)."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
-    parser.add_argument("--write-readme", action="store_true", help="replace the table in README.md")
+    parser.add_argument("--write-readme", action="store_true", help=WRITE_HELP)
     publish(section, measure, parser.parse_args().write_readme)
-

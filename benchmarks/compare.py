@@ -1,6 +1,6 @@
 """Compare fastcem with the reference (ADGEfficiency/cem's ``cem.py`` in gymnasium, ``reference_cem.py``)
 and gymnasium's vector envs in one session; print the tables and write the plot
-(``--write-readme`` also puts them into README's ``compare`` section).
+(``--write-readme`` also puts them into the ``compare`` section, in README.md or docs/*.md).
 
     python benchmarks/compare.py [--quick] [--plot benchmarks/throughput.png] [--write-readme]
 
@@ -43,12 +43,13 @@ from baselines import (
     vector_evaluate,
 )
 from common import (
-    README,
-    check_readme_sections,
+    ROOT,
+    WRITE_HELP,
     cold_and_warm_first_result,
     machine,
     peak_memory_ratio,
-    replace_readme_sections,
+    replace_sections,
+    section_files,
     steps_per_second,
     train_env_steps,
 )
@@ -399,11 +400,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true",
                         help="time fewer reference episodes and vector-env steps, and smaller whole runs")
     parser.add_argument("--plot", type=Path, default=PLOT,
-                        help=f"the PNG to write (default {PLOT.relative_to(README.parent)})")
-    parser.add_argument("--write-readme", action="store_true", help="replace the compare section of README.md")
+                        help=f"the PNG to write (default {PLOT.relative_to(ROOT)})")
+    parser.add_argument("--write-readme", action="store_true", help=WRITE_HELP)
     args = parser.parse_args()
-    if args.write_readme:
-        check_readme_sections(SECTION)  # fail before measuring, not after
+    # The page holding the section (README.md or docs/*.md; checked before measuring, not after):
+    # the plot's link is relative to it.  A printed table's link is relative to the repository.
+    page = section_files(SECTION)[SECTION] if args.write_readme else ROOT / "README.md"
     budget = QUICK if args.quick else FULL
     warn_if_busy()
     started = time.perf_counter()
@@ -429,7 +431,7 @@ def main() -> None:
     text = "\n".join([
         eval_table(rows, budget),
         "",
-        f"![throughput vs population]({Path(os.path.relpath(args.plot.resolve(), README.parent)).as_posix()})",
+        f"![throughput vs population]({Path(os.path.relpath(args.plot.resolve(), page.parent)).as_posix()})",
         "",
         other_table(runs, first_result, plans, (balancing.fastcem_1.rate, balancing.fastcem.rate), not args.quick),
         "",
@@ -439,7 +441,7 @@ def main() -> None:
     ])
     print(text)
     if args.write_readme:
-        replace_readme_sections({SECTION: text})
+        replace_sections({SECTION: text})
 
 
 if __name__ == "__main__":

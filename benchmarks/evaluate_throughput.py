@@ -1,4 +1,4 @@
-"""Measure ``fastcem.evaluate`` and print the README table (``--write-readme`` updates README).
+"""Measure ``fastcem.evaluate`` and print its table (``--write-readme`` writes it where its markers are).
 
     python benchmarks/evaluate_throughput.py [--write-readme]
 """

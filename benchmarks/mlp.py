@@ -1,7 +1,7 @@
 """Network policies (``fastcem.MLP``): throughput of ``evaluate`` against a batched numpy MLP
 rollout and gymnax with a JAX MLP (where the ``gymnax`` extra is installed) in one run, the
-peak memory of a large population, and what limits the figure (``--write-readme`` updates
-README's section).
+peak memory of a large population, and what limits the figure (``--write-readme`` writes the
+tables where their markers are, in README.md or docs/*.md).
 
     python benchmarks/mlp.py [--write-readme]
 
@@ -36,7 +36,7 @@ from fastcem.mlp import split, tanh_numpy
 
 sys.path.insert(0, str(Path(__file__).parent))
 from baselines import gymnax_available
-from common import check_readme_sections, machine, replace_readme_sections
+from common import WRITE_HELP, check_sections, machine, replace_sections
 
 SECTION, QUALITY_SECTION = "mlp-benchmark", "mlp-quality"
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -266,18 +266,18 @@ def quality_table() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quality", action="store_true", help="also the quality table (trains; a few minutes)")
-    parser.add_argument("--write-readme", action="store_true", help="replace the tables in README.md")
+    parser.add_argument("--write-readme", action="store_true", help=WRITE_HELP)
     args = parser.parse_args()
     sections = [SECTION] + ([QUALITY_SECTION] if args.quality else [])
     if args.write_readme:
-        check_readme_sections(*sections)
+        check_sections(*sections)
     texts = {SECTION: table()}
     if args.quality:
         texts[QUALITY_SECTION] = quality_table()
     for text in texts.values():
         print(text)
     if args.write_readme:
-        replace_readme_sections(texts)
+        replace_sections(texts)
 
 
 if __name__ == "__main__":

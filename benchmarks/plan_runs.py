@@ -1,4 +1,4 @@
-"""Planning speed and quality: the issue's Pendulum setting and CartPole, with the README table.
+"""Planning speed and quality: the issue's Pendulum setting and CartPole, with their table.
 
     python benchmarks/plan_runs.py [--episodes 20] [--write-readme]
 
@@ -21,7 +21,7 @@ import numpy as np
 import fastcem
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import machine, publish
+from common import WRITE_HELP, machine, publish
 
 SECTION = "plan-runs"
 PENDULUM = {"plan_horizon": 30, "num_candidates": 1000, "top_k": 100, "num_iters": 5, "action_bounds": (-2.0, 2.0)}
@@ -103,7 +103,7 @@ def table(episodes: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--episodes", type=int, default=20, help="Pendulum episodes (default 20)")
-    parser.add_argument("--write-readme", action="store_true", help="replace the table in README.md")
+    parser.add_argument("--write-readme", action="store_true", help=WRITE_HELP)
     args = parser.parse_args()
     publish(SECTION, lambda: table(args.episodes), args.write_readme)
 
