@@ -1,12 +1,13 @@
 """``sin``, ``cos`` and ``log`` without the C library: fastcem's opt-in fast mode, and the
 planner's normal deviates.
 
-The C library's ``sin``/``cos`` are what gymnasium gets, so the exact kernels call them, one
-lane at a time (LLVM cannot vectorise a loop with a call in it).  The fast mode trades the
-last bit for vector code: Cody-Waite reduction by pi/2 in three parts, then fdlibm's
-minimax polynomials on [-pi/4, pi/4] (Sun Microsystems' ``k_sin.c``/``k_cos.c``, the
-kernels behind most C libraries' ``sin``/``cos``), the quadrant picked with selects.  No
-branch, no call, no table: LLVM turns a loop of them into vector instructions.
+The C library's ``sin``/``cos`` are what gymnasium gets, so the exact modes compute their
+bits (:mod:`envs_native._glibc_trig`, :mod:`envs_native._sincos`, or the C library one
+lane at a time).  The fast mode trades the last bit for cheaper vector code: Cody-Waite
+reduction by pi/2 in three parts, then fdlibm's minimax polynomials on [-pi/4, pi/4] (Sun
+Microsystems' ``k_sin.c``/``k_cos.c``, the kernels behind most C libraries' ``sin``/``cos``),
+the quadrant picked with selects.  No branch, no call, no table: LLVM turns a loop of them
+into vector instructions.
 
 Accuracy, checked by ``tests/test_envs_equivalence.py`` against the C library: within 2 ULP
 for ``|x| < 2**19 * pi / 2`` (1 ULP below 100), except right at the zeros of ``sin`` and

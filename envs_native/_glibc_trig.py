@@ -17,7 +17,7 @@ whose low parts are not all the correctly rounded ones.
 The result is right only if the C library is that code: :func:`matches_libm` compares
 with it on arguments chosen to tell the builds apart (the plain SSE2 build differs in
 about one table-path result in a thousand), and the exact kernels use this module only
-where it agrees (``envs_native.pendulum.default_params``), otherwise the certified
+where it agrees (:func:`envs_native.modes.exact_lanes`), otherwise the certified
 :mod:`envs_native._sincos`.  Arguments from 105414336 on and non-finite ones are flagged:
 there glibc takes its multi-precision reduction, and the caller calls the C library.
 ``tests/test_exact_sincos.py`` compares with the C library over millions of arguments.

@@ -260,8 +260,9 @@ SPEC = EnvSpec(
     reset_options=("low", "high"),
     float32_states=True,
     # 22 sin/cos a step (four RK4 stages of three cos and a sin, the termination test and the
-    # observation) and 12 pow squares: on a 2-core AVX2 machine (Zen 3) the exact lanes ran
-    # 2.0M steps/s, the C library one lane at a time 4.8M, the fast mode's lanes 16-20M.
+    # observation) and 12 pow squares: on an AVX2 machine without fast gathers (Zen 3) the
+    # exact lanes ran at less than half the speed of the C library one lane at a time
+    # (benchmarks/classic_control.py measures the modes).
     exact_lanes=False,
     lanes=16,
     name="acrobot",

@@ -1,5 +1,5 @@
-"""Compiled rollouts of linear policies on the native envs: the population kernel and the
-recorder, both stepping through :func:`fastcem._engine.step_lanes`.
+"""Compiled rollouts of linear and network policies on the native envs: the population
+kernel and the recorder, both stepping through :func:`fastcem._engine.step_lanes`.
 
 The kernels are compiled per env (the type of its params), per mode
 (:mod:`envs_native.modes`) and per policy; nothing is allocated per step.  The linear
