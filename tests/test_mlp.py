@@ -17,7 +17,8 @@ import fastcem
 from fastcem import MLP, cli
 from fastcem.mlp import TANH_MAX_ULP, tanh_numpy, tanh_ops
 
-NETWORKS = [MLP((5,), "tanh"), MLP((8, 3), "relu"), MLP((16, 16), "tanh")]
+# Widths that take every path of a layer: 32 units at a time, 4 at a time, one at a time.
+NETWORKS = [MLP((5,), "tanh"), MLP((8, 3), "relu"), MLP((37, 16), "tanh")]
 
 
 def gym_return(theta: np.ndarray, env_id: str, seed: int, policy: MLP) -> float:
@@ -48,7 +49,7 @@ def test_evaluate_takes_the_actions_of_gym_policy(env_id, policy, rng):
 @settings(max_examples=10)
 def test_gym_policy_contract_on_random_networks(seed):
     rng = np.random.default_rng(seed)
-    policy = MLP(tuple(int(w) for w in rng.integers(1, 12, size=rng.integers(1, 3))), str(rng.choice(["tanh", "relu"])))
+    policy = MLP(tuple(int(w) for w in rng.integers(1, 72, size=rng.integers(1, 3))), str(rng.choice(["tanh", "relu"])))
     for env_id in ("CartPole-v1", "Pendulum-v1"):
         theta = rng.normal(0.0, 2.0, fastcem.policy_dim(env_id, policy))
         assert fastcem.evaluate(theta, env_id, policy=policy, reset_seeds=[seed])[0] == gym_return(
