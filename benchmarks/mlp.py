@@ -16,6 +16,13 @@ tables where their markers are, in README.md or docs/*.md).
 * Memory: a fresh process evaluating P = 65,536 candidates of ``MLP((64, 64))`` on Pendulum,
   its peak resident memory above the interpreter's after a first small call, next to the
   size of the parameters themselves.
+* What limits it, measured on the same machine in the same run: every step reads each
+  candidate's weights once (8 bytes a weight, no reuse within a step) and computes one
+  ``tanh`` per hidden unit.  The cache bandwidth is that of ``THREADS`` threads each summing
+  its worker's working set (8 lanes' weights, in L2) over and over; the ``tanh`` rate that of
+  ``fastcem.mlp.tanh_ops`` over an L1-resident array, per thread times ``THREADS``.  The
+  ceiling is ``1 / (weight bytes / bandwidth + tanhs / tanh rate)`` env steps/s per second of
+  ``THREADS`` threads: the two costs added, the env's own step left out.
 """
 
 from __future__ import annotations
@@ -24,15 +31,19 @@ import argparse
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 import fastcem
 from envs_native import env_info
 from fastcem import MLP
-from fastcem.mlp import split, tanh_numpy
+from fastcem._parallel import run_workers
+from fastcem._rollout import MLP_LANES
+from fastcem.mlp import split, tanh_numpy, tanh_ops
 
 sys.path.insert(0, str(Path(__file__).parent))
 from baselines import gymnax_available
@@ -198,11 +209,68 @@ def peak_memory() -> tuple[float, int]:
     return float(out[0]), int(out[1])
 
 
+@njit(nogil=True, fastmath=True)
+def _stream(data: np.ndarray, repeats: int) -> float:
+    """Read ``data`` ``repeats`` times (a sum the compiler may reorder: only the reads matter)."""
+    total = 0.0
+    for _ in range(repeats):
+        for i in range(data.shape[0]):
+            total += data[i]
+    return total
+
+
+@njit(nogil=True, error_model="numpy")
+def _tanhs(x: np.ndarray, out: np.ndarray, repeats: int) -> None:
+    for r in range(repeats):
+        for i in range(x.shape[0]):
+            out[i] = tanh_ops(x[i] + r * 1e-3)
+
+
+def _per_second(work: Callable[[int], None], units: float) -> float:
+    """``units`` of ``work`` on each of ``THREADS`` threads at once, per second (best of 5)."""
+    best = np.inf
+    for _ in range(5):
+        start = time.perf_counter()
+        run_workers(THREADS, work)
+        best = min(best, time.perf_counter() - start)
+    return THREADS * units / best
+
+
+def cache_bandwidth(weights_per_candidate: int) -> float:
+    """Bytes/s that ``THREADS`` threads read from their workers' working sets (the weights of
+    ``MLP_LANES`` candidates each)."""
+    buffers = [np.random.default_rng(w).standard_normal(MLP_LANES * weights_per_candidate) for w in range(THREADS)]
+    repeats = max(1, int(2e8 // buffers[0].size))
+    _stream(buffers[0], 1)
+    return _per_second(lambda w: _stream(buffers[w], repeats), buffers[0].nbytes * repeats)
+
+
+def tanh_rate() -> float:
+    """``tanh_ops`` per second on ``THREADS`` threads (64 values at a time, in L1)."""
+    xs = [np.random.default_rng(w).standard_normal(64) for w in range(THREADS)]
+    outs = [np.empty(64) for _ in range(THREADS)]
+    repeats = 200_000
+    _tanhs(xs[0], outs[0], 1)
+    return _per_second(lambda w: _tanhs(xs[w], outs[w], repeats), 64 * repeats)
+
+
+def limit_row(env_id: str, policy: MLP, measured: float, bandwidth: float, tanhs: float) -> str:
+    info = env_info(env_id)
+    weights = policy.num_params(info.obs_dim, info.act_dim)
+    units = sum(policy.hidden) if policy.activation == "tanh" else 0
+    seconds = 8 * weights / bandwidth + units / tanhs
+    ceiling = 1 / seconds
+    return (f"| {env_id}, `MLP({policy.hidden}, {policy.activation!r})` | {weights:,} ({8 * weights / 1024:.1f} KiB) "
+            f"| {units} | {rate(ceiling)} steps/s | {rate(measured)} steps/s | {measured / ceiling:.0%} |")
+
+
 def table() -> str:
     rows = ["| env, policy (P = 4096) | fastcem | numpy batched | fastcem / numpy | gymnax + JAX MLP | "
             "target: verdict |", "|---|---:|---:|---:|---:|---|"]
-    for env_id, (policy, thetas) in populations().items():
-        ours = fastcem_rate(env_id, thetas, policy)
+    measured: dict[str, float] = {}
+    nets = populations()
+    for env_id, (policy, thetas) in nets.items():
+        ours = measured[env_id] = fastcem_rate(env_id, thetas, policy)
         base = numpy_rate(env_id, thetas, policy)
         jax_cell = gymnax_rate(env_id, thetas, policy)
         target = TARGETS[env_id]
@@ -211,12 +279,26 @@ def table() -> str:
                     f"{'met' if ours >= target else 'not met'} |")
         progress(rows[-1])
     ratio, nbytes = peak_memory()
+    big = max(policy.num_params(env_info(e).obs_dim, env_info(e).act_dim) for e, (policy, _) in nets.items())
+    bandwidth, tanhs = cache_bandwidth(big), tanh_rate()
+    progress(f"cache bandwidth {bandwidth / 1e9:.1f} GB/s, tanh {tanhs / 1e9:.2f} G/s ({THREADS} threads)")
+    limits = ["| env, policy | weights read a step | tanh a step | ceiling | fastcem | of the ceiling |",
+              "|---|---:|---:|---:|---:|---:|"]
+    limits += [limit_row(env_id, policy, measured[env_id], bandwidth, tanhs) for env_id, (policy, _) in nets.items()]
     return "\n".join(rows + [
         "",
         f"Env steps/s, {THREADS} threads.  numpy batched: the same networks over the whole population with "
         f"`einsum` and a numpy copy of the dynamics, {NUMPY_STEPS} steps (not gymnasium's bits).  Peak memory "
         f"of `evaluate` on P = 65,536 `MLP((64, 64))` Pendulum candidates: {ratio:.2f}× the parameters' "
         f"{nbytes / 2**20:.0f} MiB above the interpreter's.",
+        "",
+        "What limits it: every step reads each candidate's weights once and computes one `tanh` per hidden "
+        f"unit.  Measured in this run on {THREADS} threads: {bandwidth / 1e9:.1f} GB/s read from a worker's "
+        f"working set ({MLP_LANES} candidates' weights, {MLP_LANES * 8 * big / 1024:.0f} KiB: L2), and "
+        f"{tanhs / 1e9:.2f}G `tanh`s/s (`fastcem.mlp.tanh_ops`, in L1).  The ceiling adds the two costs of a "
+        "step and leaves out the env's own:",
+        "",
+        *limits,
         "",
         f"Measured on: {machine()}.  Reproduce with `python benchmarks/mlp.py`.",
     ])
