@@ -22,6 +22,7 @@ from envs_native.modes import Libm
 from envs_native.spec import spec_of_params
 
 from ._engine import (
+    NETWORK_LANES,
     MLPActor,
     PolicyActor,
     Relu,
@@ -165,10 +166,8 @@ def policy_lanes(actor: Any, params: Any) -> Any:  # pragma: no cover - compiled
     raise NotImplementedError
 
 
-#: Lanes of a network's worker: each lane reads its own candidate's weights every step
-#: (4,481 of them for 64 x 64 units on Pendulum, 35 KB), and 8 lanes' weights stay in a
-#: 512 KB L2 cache.
-MLP_LANES = 8
+#: Lanes of a network's worker (:data:`fastcem._engine.NETWORK_LANES`).
+MLP_LANES = NETWORK_LANES
 
 
 @overload(policy_lanes, jit_options={"forceinline": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True})
@@ -244,16 +243,17 @@ def _worker(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any,
 
 def make_actor(policy: MLP | None, ws: Workspace, thetas: np.ndarray, obs_dim: int, act_dim: int,
                discrete: bool) -> Any:
-    """The actor of ``policy`` (None: the linear one, on ``ws.weights``) in workspace ``ws``;
-    a network reads its parameters from ``thetas`` (the candidate of lane ``k`` is
-    ``ws.candidate[k]``) and gets the scratch it needs."""
+    """The actor of ``policy`` (None: the linear one) in workspace ``ws``, whose ``weights``
+    hold each lane's parameters in its column; a network also reads them from ``thetas`` (the
+    candidate of lane ``k`` is ``ws.candidate[k]``), one lane at a time, and gets the scratch
+    it needs."""
     if policy is None:
         return PolicyActor(ws.weights)
     sizes = np.array(policy.sizes(obs_dim, act_dim), dtype=np.int64)
     lanes = ws.live.shape[0]
     width = int(sizes.max())
     actions = np.zeros(lanes, dtype=np.int64 if discrete else np.float64)
-    return MLPActor(thetas, ws.candidate, sizes, np.zeros(lanes * width), np.zeros(lanes * width), actions,
+    return MLPActor(thetas, ws.candidate, ws.weights, sizes, np.zeros(lanes * width), np.zeros(lanes * width), actions,
                     Tanh() if policy.activation == "tanh" else Relu())
 
 
@@ -277,8 +277,7 @@ def evaluate_population(thetas: np.ndarray, init_states: np.ndarray, params: Any
     lanes = spec.lanes if policy is None else MLP_LANES
 
     def work(_: int) -> None:
-        # A network reads its parameters from thetas: no copy into the lanes' columns.
-        ws = Workspace.new(init_states.shape[2], thetas.shape[1] if policy is None else 0, lanes)
+        ws = Workspace.new(init_states.shape[2], thetas.shape[1], lanes)
         actor = make_actor(policy, ws, thetas, spec.obs_dim, spec.act_dim, spec.discrete)
         _worker(thetas, init_states, params, mode, max_steps, queue, returns, ws, actor)
 
