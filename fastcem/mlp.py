@@ -104,19 +104,11 @@ def as_policy(policy: object) -> MLP | None:
 # --- the activation, compiled -------------------------------------------------------------
 
 
-@inline
-def tanh_ops(x: float) -> float:
-    """``tanh(x)`` from ``expm1(2|x|)`` by a fixed sequence of IEEE operations (no branches,
-    no calls: lanes vectorize): ``k = floor(2|x| / ln 2 + 1/2)``, ``r = 2|x| - k ln 2`` (two
-    parts), ``q = expm1(r)`` by its Taylor polynomial to ``r**13`` (Estrin's scheme: pairs,
-    then quadruples, ..., so that the dependent chain is 5 products long rather than 13),
-    ``e = (2**k - 1) + 2**k q``, ``tanh = e / (e + 2)`` with the sign of ``x``; 1 beyond
-    ``2|x| = 44``.  Within :data:`TANH_MAX_ULP` ULP of the C library's ``tanh``."""
-    y = 2.0 * abs(x)
-    big = y > _SATURATE
-    y = 0.0 if big else y  # keeps k in range (and NaN as NaN)
-    kf = np.floor(y * _INV_LN2 + 0.5)
-    r = (y - kf * _LN2_HI) - kf * _LN2_LO
+def _expm1(r: Any) -> Any:
+    """``expm1(r)`` for ``|r| <= ln 2 / 2`` by its Taylor polynomial to ``r**13`` in Estrin's
+    scheme (pairs of terms, then pairs of pairs: a dependent chain of 5 products, not
+    Horner's 13), on a float or elementwise on a numpy array, the same operations either way:
+    :func:`tanh_ops` (compiled) and :func:`tanh_numpy` both take it."""
     r2 = r * r
     r4 = r2 * r2
     a0 = _C[0] + _C[1] * r
@@ -128,6 +120,25 @@ def tanh_ops(x: float) -> float:
     p = ((a0 + a1 * r2) + (a2 + a3 * r2) * r4) + (a4 + a5 * r2) * (r4 * r4)
     p = 1.0 + r * p
     q = r * p
+    return q
+
+
+_expm1_lanes = inline(_expm1)
+
+
+@inline
+def tanh_ops(x: float) -> float:
+    """``tanh(x)`` from ``expm1(2|x|)`` by a fixed sequence of IEEE operations (no branches,
+    no calls: lanes vectorize): ``k = floor(2|x| / ln 2 + 1/2)``, ``r = 2|x| - k ln 2`` (two
+    parts), ``q = expm1(r)`` (:func:`_expm1`), ``e = (2**k - 1) + 2**k q``, ``tanh = e /
+    (e + 2)`` with the sign of ``x``; 1 beyond ``2|x| = 44``.  Within :data:`TANH_MAX_ULP` ULP
+    of the C library's ``tanh``."""
+    y = 2.0 * abs(x)
+    big = y > _SATURATE
+    y = 0.0 if big else y  # keeps k in range (and NaN as NaN)
+    kf = np.floor(y * _INV_LN2 + 0.5)
+    r = (y - kf * _LN2_HI) - kf * _LN2_LO
+    q = _expm1_lanes(r)
     # 2**k from k's bits: k + 1.5 * 2**52 holds k in its low mantissa bits (an exact add for
     # 0 <= k < 2**31), so no float-to-int conversion (AVX2 has none for int64: it would stop
     # the lanes from vectorizing).
@@ -155,17 +166,7 @@ def tanh_numpy(x: NDArray[np.float64]) -> NDArray[np.float64]:
     y = np.where(big, 0.0, y)
     kf = np.floor(y * _INV_LN2 + 0.5)
     r = (y - kf * _LN2_HI) - kf * _LN2_LO
-    r2 = r * r
-    r4 = r2 * r2
-    a0 = _C[0] + _C[1] * r
-    a1 = _C[2] + _C[3] * r
-    a2 = _C[4] + _C[5] * r
-    a3 = _C[6] + _C[7] * r
-    a4 = _C[8] + _C[9] * r
-    a5 = _C[10] + _C[11] * r
-    p = ((a0 + a1 * r2) + (a2 + a3 * r2) * r4) + (a4 + a5 * r2) * (r4 * r4)
-    p = 1.0 + r * p
-    q = r * p
+    q = _expm1(r)
     with np.errstate(invalid="ignore"):
         scale = np.ldexp(1.0, np.nan_to_num(kf).astype(np.int64))
     e = (scale - 1.0) + scale * q
