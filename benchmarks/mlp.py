@@ -18,8 +18,9 @@ tables where their markers are, in README.md or docs/*.md).
   size of the parameters themselves.
 * What limits it, measured on the same machine in the same run: every step reads each
   candidate's weights once (8 bytes a weight, no reuse within a step) and computes one
-  ``tanh`` per hidden unit.  The cache bandwidth is that of ``THREADS`` threads each summing
-  its worker's working set (8 lanes' weights, in L2) over and over; the ``tanh`` rate that of
+  ``tanh`` per hidden unit.  A row's cache bandwidth is that of ``THREADS`` threads each
+  summing a working set the size of its worker's (8 lanes' weights: in L1 or L2 by their
+  size) over and over; the ``tanh`` rate that of
   ``fastcem.mlp.tanh_ops`` over an L1-resident array, per thread times ``THREADS``.  The
   ceiling is ``1 / (weight bytes / bandwidth + tanhs / tanh rate)`` env steps/s per second of
   ``THREADS`` threads: the two costs added, the env's own step left out.
@@ -41,8 +42,8 @@ from numba import njit
 import fastcem
 from envs_native import env_info
 from fastcem import MLP
+from fastcem._engine import NETWORK_LANES
 from fastcem._parallel import run_workers
-from fastcem._rollout import MLP_LANES
 from fastcem.mlp import split, tanh_numpy, tanh_ops
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -238,8 +239,9 @@ def _per_second(work: Callable[[int], None], units: float) -> float:
 
 def cache_bandwidth(weights_per_candidate: int) -> float:
     """Bytes/s that ``THREADS`` threads read from their workers' working sets (the weights of
-    ``MLP_LANES`` candidates each)."""
-    buffers = [np.random.default_rng(w).standard_normal(MLP_LANES * weights_per_candidate) for w in range(THREADS)]
+    ``NETWORK_LANES`` candidates each)."""
+    buffers = [np.random.default_rng(w).standard_normal(NETWORK_LANES * weights_per_candidate)
+               for w in range(THREADS)]
     repeats = max(1, int(2e8 // buffers[0].size))
     _stream(buffers[0], 1)
     return _per_second(lambda w: _stream(buffers[w], repeats), buffers[0].nbytes * repeats)
@@ -254,14 +256,18 @@ def tanh_rate() -> float:
     return _per_second(lambda w: _tanhs(xs[w], outs[w], repeats), 64 * repeats)
 
 
-def limit_row(env_id: str, policy: MLP, measured: float, bandwidth: float, tanhs: float) -> str:
+def limit_row(env_id: str, policy: MLP, measured: float, tanhs: float) -> str:
+    """The ceiling of one row: its weights read at the bandwidth measured on its own working set
+    (``NETWORK_LANES`` candidates' weights: in L1 or L2 by their size), plus its ``tanh``s."""
     info = env_info(env_id)
     weights = policy.num_params(info.obs_dim, info.act_dim)
+    bandwidth = cache_bandwidth(weights)
     units = sum(policy.hidden) if policy.activation == "tanh" else 0
-    seconds = 8 * weights / bandwidth + units / tanhs
-    ceiling = 1 / seconds
+    ceiling = 1 / (8 * weights / bandwidth + units / tanhs)
+    progress(f"{env_id}: {bandwidth / 1e9:.1f} GB/s from a working set of {NETWORK_LANES * 8 * weights / 1024:.0f} KiB")
     return (f"| {env_id}, `MLP({policy.hidden}, {policy.activation!r})` | {weights:,} ({8 * weights / 1024:.1f} KiB) "
-            f"| {units} | {rate(ceiling)} steps/s | {rate(measured)} steps/s | {measured / ceiling:.0%} |")
+            f"| {NETWORK_LANES * 8 * weights / 1024:.0f} KiB at {bandwidth / 1e9:.0f} GB/s | {units} | "
+            f"{rate(ceiling)} steps/s | {rate(measured)} steps/s | {measured / ceiling:.0%} |")
 
 
 def table() -> str:
@@ -279,12 +285,11 @@ def table() -> str:
                     f"{'met' if ours >= target else 'not met'} |")
         progress(rows[-1])
     ratio, nbytes = peak_memory()
-    big = max(policy.num_params(env_info(e).obs_dim, env_info(e).act_dim) for e, (policy, _) in nets.items())
-    bandwidth, tanhs = cache_bandwidth(big), tanh_rate()
-    progress(f"cache bandwidth {bandwidth / 1e9:.1f} GB/s, tanh {tanhs / 1e9:.2f} G/s ({THREADS} threads)")
-    limits = ["| env, policy | weights read a step | tanh a step | ceiling | fastcem | of the ceiling |",
-              "|---|---:|---:|---:|---:|---:|"]
-    limits += [limit_row(env_id, policy, measured[env_id], bandwidth, tanhs) for env_id, (policy, _) in nets.items()]
+    tanhs = tanh_rate()
+    progress(f"tanh {tanhs / 1e9:.2f} G/s ({THREADS} threads)")
+    limits = ["| env, policy | weights read a step | a worker's weights, read at | tanh a step | ceiling | fastcem | "
+              "of the ceiling |", "|---|---:|---:|---:|---:|---:|---:|"]
+    limits += [limit_row(env_id, policy, measured[env_id], tanhs) for env_id, (policy, _) in nets.items()]
     return "\n".join(rows + [
         "",
         f"Env steps/s, {THREADS} threads.  numpy batched: the same networks over the whole population with "
@@ -293,10 +298,9 @@ def table() -> str:
         f"{nbytes / 2**20:.0f} MiB above the interpreter's.",
         "",
         "What limits it: every step reads each candidate's weights once and computes one `tanh` per hidden "
-        f"unit.  Measured in this run on {THREADS} threads: {bandwidth / 1e9:.1f} GB/s read from a worker's "
-        f"working set ({MLP_LANES} candidates' weights, {MLP_LANES * 8 * big / 1024:.0f} KiB: L2), and "
-        f"{tanhs / 1e9:.2f}G `tanh`s/s (`fastcem.mlp.tanh_ops`, in L1).  The ceiling adds the two costs of a "
-        "step and leaves out the env's own:",
+        f"unit.  Measured in this run on {THREADS} threads: the bytes/s read from a worker's working set "
+        f"({NETWORK_LANES} candidates' weights, the size of each row's), and {tanhs / 1e9:.2f}G `tanh`s/s "
+        "(`fastcem.mlp.tanh_ops`, in L1).  The ceiling adds the two costs of a step and leaves out the env's own:",
         "",
         *limits,
         "",

@@ -292,7 +292,11 @@ def _u(i: int) -> Any:
 
 
 _F64x4 = ir.VectorType(ir.DoubleType(), 4)
-_FLAT = types.Array(types.float64, 1, "C")
+
+
+def _flat(a: types.Type) -> bool:
+    """A 1-D C-contiguous float64 array, writable or not (``thetas`` may be read-only)."""
+    return isinstance(a, types.Array) and a.dtype == types.float64 and a.ndim == 1 and a.layout == "C"
 
 
 @intrinsic
@@ -308,10 +312,10 @@ def weighted_sums(typingctx, y, y0, y_unit, x, x0, x_in, per_lane, w, w0, w_in, 
     ``y`` (twice the time, measured)."""
     literals = (per_lane, units, vectors)
     indices = (y0, y_unit, x0, x_in, w0, w_in, w_unit, n_in)
-    if not (all(isinstance(a, types.IntegerLiteral) for a in literals) and y == _FLAT and x == _FLAT
-            and w == _FLAT and all(isinstance(a, types.Integer) for a in indices)):
+    if not (all(isinstance(a, types.IntegerLiteral) for a in literals) and _flat(x) and _flat(w)
+            and _flat(y) and y.mutable and all(isinstance(a, types.Integer) for a in indices)):
         return None
-    lanes, count, width = (a.literal_value for a in literals)
+    side_by_side, count, width = (a.literal_value for a in literals)
     sig = types.void(y, y0, y_unit, x, x0, x_in, per_lane, w, w0, w_in, w_unit, n_in, units, vectors)
 
     def codegen(context, builder, signature, args):
@@ -319,7 +323,8 @@ def weighted_sums(typingctx, y, y0, y_unit, x, x0, x_in, per_lane, w, w0, w_in, 
         y_start, y_step, x_start, x_step, w_start, w_step, w_unit_step, inputs = (
             context.cast(builder, args[n], signature.args[n], types.int64) for n in (1, 2, 4, 5, 8, 9, 10, 11))
         i64 = ir.IntType(64)
-        y_data, x_data, w_data = (context.make_array(_FLAT)(context, builder, a).data for a in (y_arr, x_arr, w_arr))
+        y_data, x_data, w_data = (context.make_array(signature.args[n])(context, builder, a).data
+                                  for n, a in ((0, y_arr), (3, x_arr), (7, w_arr)))
         zeros = ir.Constant(ir.VectorType(ir.IntType(32), 4), [0, 0, 0, 0])
 
         def at(data, index, offset):  # the <4 x double> at data[index + offset]
@@ -327,7 +332,7 @@ def weighted_sums(typingctx, y, y0, y_unit, x, x0, x_in, per_lane, w, w0, w_in, 
                                    _F64x4.as_pointer())
 
         def inputs_at(index):  # X(i, 4v ...) for each v: vectors of x, or x[index] in all four places
-            if lanes:
+            if side_by_side:
                 return [builder.load(at(x_data, index, 4 * v), align=8) for v in range(width)]
             one = builder.insert_element(ir.Constant(_F64x4, ir.Undefined), builder.load(builder.gep(x_data, [index])),
                                          ir.Constant(ir.IntType(32), 0))

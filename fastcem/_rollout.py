@@ -162,18 +162,16 @@ class Workspace(NamedTuple):
 
 def policy_lanes(actor: Any, params: Any) -> Any:  # pragma: no cover - compiled only
     """Episodes a worker steps side by side with this policy (a constant): the env's lanes
-    for the linear policy; :data:`MLP_LANES` for a network."""
+    for the linear policy; :data:`NETWORK_LANES` for a network."""
     raise NotImplementedError
 
 
-#: Lanes of a network's worker (:data:`fastcem._engine.NETWORK_LANES`).
-MLP_LANES = NETWORK_LANES
 
 
 @overload(policy_lanes, jit_options={"forceinline": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True})
 def _ol_policy_lanes(actor, params):
     if getattr(actor, "instance_class", None) is MLPActor:
-        return lambda actor, params: MLP_LANES
+        return lambda actor, params: NETWORK_LANES
     return lambda actor, params: env_lanes(params)
 
 
@@ -274,7 +272,7 @@ def evaluate_population(thetas: np.ndarray, init_states: np.ndarray, params: Any
         raise TypeError(f"params must be a registered env's parameters, got {type(params).__name__}")
     returns = np.empty((thetas.shape[0], init_states.shape[1]))
     queue = np.zeros(1, dtype=np.int64)
-    lanes = spec.lanes if policy is None else MLP_LANES
+    lanes = spec.lanes if policy is None else NETWORK_LANES
 
     def work(_: int) -> None:
         ws = Workspace.new(init_states.shape[2], thetas.shape[1], lanes)

@@ -51,9 +51,10 @@ def test_gym_policy_contract_on_random_networks(seed):
     rng = np.random.default_rng(seed)
     policy = MLP(tuple(int(w) for w in rng.integers(1, 72, size=rng.integers(1, 3))), str(rng.choice(["tanh", "relu"])))
     for env_id in ("CartPole-v1", "Pendulum-v1"):
-        theta = rng.normal(0.0, 2.0, fastcem.policy_dim(env_id, policy))
-        assert fastcem.evaluate(theta, env_id, policy=policy, reset_seeds=[seed])[0] == gym_return(
-            theta, env_id, seed, policy)
+        # Several candidates: lanes side by side (mlp_forward_lanes), and one alone at the end.
+        thetas = rng.normal(0.0, 2.0, (5, fastcem.policy_dim(env_id, policy)))
+        got = fastcem.evaluate(thetas, env_id, policy=policy, reset_seeds=[seed])
+        assert got.tolist() == [gym_return(t, env_id, seed, policy) for t in thetas]
 
 
 @pytest.mark.parametrize("env_id", ["CartPole-v1", "Pendulum-v1", "MountainCarContinuous-v0"])
@@ -62,6 +63,17 @@ def test_no_hidden_layers_is_the_linear_policy(env_id, rng):
     assert fastcem.policy_dim(env_id, MLP(())) == fastcem.policy_dim(env_id)
     linear = fastcem.evaluate(thetas, env_id, seed=3)
     assert fastcem.evaluate(thetas, env_id, seed=3, policy=MLP((), "relu")).tobytes() == linear.tobytes()
+
+
+def test_read_only_thetas(rng):
+    policy = MLP((37, 5), "tanh")
+    thetas = rng.normal(0.0, 1.0, (20, fastcem.policy_dim("Pendulum-v1", policy)))
+    frozen = thetas.copy()
+    frozen.flags.writeable = False  # np.load(mmap_mode="r"), a JAX array's numpy view, ...
+    got = fastcem.evaluate(frozen, "Pendulum-v1", seed=2, policy=policy)
+    assert got.tobytes() == fastcem.evaluate(thetas, "Pendulum-v1", seed=2, policy=policy).tobytes()
+    assert fastcem.rollout(frozen[0], "Pendulum-v1", 3, policy=policy).episode_return == fastcem.rollout(
+        thetas[0], "Pendulum-v1", 3, policy=policy).episode_return
 
 
 def test_network_returns_are_the_same_for_any_thread_count(rng):
