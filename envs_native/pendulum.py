@@ -62,7 +62,7 @@ def default_params(g: float = 10.0) -> Params:
     if not math.isfinite(g):
         raise ValueError(f"g must be finite, got {g}")
     m = 1.0
-    l = 1.0  # noqa: E741
+    l = 1.0  # noqa: E741 -- gymnasium's name
     # The coefficients are gymnasium's sub-expressions, evaluated left to right as there.
     return Params(
         max_speed=8.0,

@@ -17,7 +17,7 @@ PLOT_EXTRA_HINT = "install it with: pip install 'fastcem[plot]'"
 def check_plot_support() -> None:
     """Raise ImportError with the install hint if matplotlib is missing."""
     try:
-        import matplotlib  # noqa: F401
+        import matplotlib  # noqa: F401 -- only whether it imports
     except ImportError:
         raise ImportError(f"plotting needs matplotlib; {PLOT_EXTRA_HINT}") from None
 

@@ -151,7 +151,7 @@ class NativeVectorEnv(VectorEnv):
     """
 
     # gymnasium's VectorEnv declares metadata as an instance attribute, so it is not a ClassVar.
-    metadata: dict[str, Any] = {  # noqa: RUF012
+    metadata: dict[str, Any] = {  # noqa: RUF012 -- see above
         "autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": list(RENDER_MODES)}
 
     def __init__(self, env_id: str, num_envs: int, num_threads: int | None = None, *,
@@ -472,7 +472,7 @@ def _check_render_mode(render_mode: object, info: EnvInfo) -> str | None:
     if info.env_id not in gymnasium.registry:
         raise ValueError(f"render_mode='rgb_array' draws with gymnasium's own env, and gymnasium has no {info.env_id}")
     try:
-        import pygame  # noqa: F401
+        import pygame  # noqa: F401 -- only whether it imports
     except ImportError:
         raise gymnasium.error.DependencyNotInstalled(
             "render_mode='rgb_array' draws with gymnasium's renderer, which needs pygame: "
