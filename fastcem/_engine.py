@@ -366,6 +366,18 @@ def weighted_sums(typingctx, y, y0, y_unit, x, x0, x_in, per_lane, w, w0, w_in, 
 
 
 @inline
+def add_bias(activation: Any, hidden: bool, y: np.ndarray, y0: int, w: np.ndarray, w0: int, count: int) -> None:
+    """A layer's last step, ``y[y0 + m] = b + y[y0 + m]`` with ``b = w[w0 + m]`` for ``m <
+    count``, then the activation if the layer is ``hidden``."""
+    if hidden:
+        for m in range(count):
+            y[_u(y0 + m)] = activate(activation, w[_u(w0 + m)] + y[_u(y0 + m)])
+    else:
+        for m in range(count):
+            y[_u(y0 + m)] = w[_u(w0 + m)] + y[_u(y0 + m)]
+
+
+@inline
 def mlp_forward(actor: MLPActor, k: int) -> Any:
     """The network of lane ``k`` on its inputs (``actor.x[k * width:]``); returns the buffer
     holding its outputs (from ``k * width``).  Each unit is ``b_j + (x_0 W_0j + x_1 W_1j +
@@ -399,12 +411,7 @@ def mlp_forward(actor: MLPActor, k: int) -> Any:
             for i in range(1, n_in):
                 v += x[_u(base + i)] * flat[_u(off + i * n_out + j)]
             y[_u(base + j)] = v
-        if layer < layers - 1:
-            for j in range(n_out):
-                y[_u(base + j)] = activate(actor.activation, flat[_u(bias + j)] + y[_u(base + j)])
-        else:
-            for j in range(n_out):
-                y[_u(base + j)] = flat[_u(bias + j)] + y[_u(base + j)]
+        add_bias(actor.activation, layer < layers - 1, y, base, flat, bias, n_out)
         off = bias + n_out
         x, y = y, x
     return x
@@ -438,13 +445,7 @@ def mlp_forward_lanes(actor: MLPActor) -> Any:
             weighted_sums(y, j0 * lanes, lanes, x, 0, lanes, 1, w, (off + j0) * lanes, n_out * lanes, lanes, n_in,
                           1, _LANE_VECTORS)
             j0 += 1
-        first = bias * lanes
-        if layer < layers - 1:
-            for m in range(n_out * lanes):
-                y[_u(m)] = activate(actor.activation, w[_u(first + m)] + y[_u(m)])
-        else:
-            for m in range(n_out * lanes):
-                y[_u(m)] = w[_u(first + m)] + y[_u(m)]
+        add_bias(actor.activation, layer < layers - 1, y, 0, w, bias * lanes, n_out * lanes)
         off = bias + n_out
         x, y = y, x
     return x
