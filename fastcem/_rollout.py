@@ -28,8 +28,10 @@ from ._engine import (
     Relu,
     Tanh,
     advance,
+    column_order,
     env_lanes,
     env_observation,
+    load_weights,
     state_of,
     step_policy,
     store,
@@ -105,7 +107,7 @@ CHUNK = 16
 
 @inline
 def _load_lane(k: int, job: int, thetas: np.ndarray, init_states: np.ndarray, lane_cand: np.ndarray,
-               lane_ep: np.ndarray, states: np.ndarray, weights: np.ndarray) -> None:
+               lane_ep: np.ndarray, states: np.ndarray, weights: np.ndarray, actor: Any) -> None:
     """Put job ``job`` (candidate ``job // E``, episode ``job % E``) in lane ``k``."""
     num_episodes = init_states.shape[1]
     p = job // num_episodes
@@ -115,8 +117,7 @@ def _load_lane(k: int, job: int, thetas: np.ndarray, init_states: np.ndarray, la
     row = init_states[0 if init_states.shape[0] == 1 else p, e]
     for i in range(states.shape[0]):
         states[i, k] = row[i]
-    for i in range(weights.shape[0]):
-        weights[i, k] = thetas[p, i]
+    load_weights(actor, weights, k, thetas, p)
 
 
 @jit
@@ -198,7 +199,7 @@ def _worker(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any,
         job = _next_job(queue, ws.cursor, num_jobs)
         if job < 0:
             break
-        _load_lane(k, job, thetas, init_states, ws.candidate, ws.episode, states, weights)
+        _load_lane(k, job, thetas, init_states, ws.candidate, ws.episode, states, weights, actor)
         live[k] = True
         num_live += 1
     queue_empty = num_live < lanes
@@ -228,7 +229,7 @@ def _worker(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any,
             lane_steps[k] = 0
             job = -1 if queue_empty else _next_job(queue, ws.cursor, num_jobs)
             if job >= 0:
-                _load_lane(k, job, thetas, init_states, ws.candidate, ws.episode, states, weights)
+                _load_lane(k, job, thetas, init_states, ws.candidate, ws.episode, states, weights, actor)
             else:
                 queue_empty = True
                 live[k] = False
@@ -251,7 +252,8 @@ def make_actor(policy: MLP | None, ws: Workspace, thetas: np.ndarray, obs_dim: i
     lanes = ws.live.shape[0]
     width = int(sizes.max())
     actions = np.zeros(lanes, dtype=np.int64 if discrete else np.float64)
-    return MLPActor(thetas, ws.candidate, ws.weights, sizes, np.zeros(lanes * width), np.zeros(lanes * width), actions,
+    return MLPActor(thetas, ws.candidate, ws.weights, column_order(tuple(sizes)), sizes, np.zeros(lanes * width),
+                    np.zeros(lanes * width), actions,
                     Tanh() if policy.activation == "tanh" else Relu())
 
 
