@@ -44,7 +44,7 @@ from envs_native import env_info
 from fastcem import MLP
 from fastcem._engine import NETWORK_LANES
 from fastcem._parallel import run_workers
-from fastcem.mlp import split, tanh_numpy, tanh_ops
+from fastcem.mlp import split, tanh_numpy, tanh_numpy32, tanh_ops, tanh_ops32
 
 sys.path.insert(0, str(Path(__file__).parent))
 from baselines import gymnax_available
@@ -74,14 +74,23 @@ def progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def populations() -> dict[str, tuple[MLP, np.ndarray]]:
+def populations() -> list[tuple[str, MLP, np.ndarray]]:
+    """The rows: each env's network in the default type (float32, the targets' rows), then
+    the same candidates in float64."""
     rng = np.random.default_rng(0)
     pend = MLP((64, 64), "tanh")
     pend_thetas = 0.1 * rng.standard_normal((P, fastcem.policy_dim("Pendulum-v1", pend)))
     cart = MLP((16,), "tanh")
     trained = fastcem.train("CartPole-v1", epochs=8, batch_size=P, seed=0, policy=cart)
     cart_thetas = trained.mean + 0.05 * rng.standard_normal((P, fastcem.policy_dim("CartPole-v1", cart)))
-    return {"Pendulum-v1": (pend, pend_thetas), "CartPole-v1": (cart, cart_thetas)}
+    return [(env_id, net, thetas) for env_id, default, thetas in
+            (("Pendulum-v1", pend, pend_thetas), ("CartPole-v1", cart, cart_thetas))
+            for net in (default, MLP(default.hidden, default.activation, "float64"))]
+
+
+def name(policy: MLP) -> str:
+    dtype = "" if policy.dtype == "float32" else f", dtype={policy.dtype!r}"
+    return f"`MLP({policy.hidden}, {policy.activation!r}{dtype})`"
 
 
 def steps_of(env_id: str, thetas: np.ndarray, policy: MLP) -> int:
@@ -101,11 +110,12 @@ def fastcem_rate(env_id: str, thetas: np.ndarray, policy: MLP) -> float:
 
 
 def _numpy_forward(layers: list[tuple[np.ndarray, np.ndarray]], obs: np.ndarray) -> np.ndarray:
-    x = obs.astype(np.float64)
+    dtype = layers[0][0].dtype
+    x = obs.astype(dtype)
     for n, (w, b) in enumerate(layers):
         x = np.einsum("pi,pij->pj", x, w) + b
         if n < len(layers) - 1:
-            x = tanh_numpy(x)
+            x = tanh_numpy32(x) if dtype == np.float32 else tanh_numpy(x)
     return x
 
 
@@ -114,7 +124,7 @@ def numpy_rate(env_id: str, thetas: np.ndarray, policy: MLP) -> float:
     info = env_info(env_id)
     act_dim = info.act_dim
     sizes = policy.sizes(info.obs_dim, act_dim)
-    per = [split(t, sizes) for t in thetas]
+    per = [split(t, sizes, policy.np_dtype) for t in thetas]
     layers = [(np.stack([p.weights[n] for p in per]), np.stack([p.biases[n] for p in per]))
               for n in range(len(sizes) - 1)]
     rng = np.random.default_rng(0)
@@ -227,6 +237,15 @@ def _tanhs(x: np.ndarray, out: np.ndarray, repeats: int) -> None:
             out[i] = tanh_ops(x[i] + r * 1e-3)
 
 
+@njit(nogil=True, error_model="numpy")
+def _tanhs32(x: np.ndarray, out: np.ndarray, repeats: int) -> None:
+    step = np.float32(1e-3)
+    for r in range(repeats):
+        shift = np.float32(r) * step
+        for i in range(x.shape[0]):
+            out[i] = tanh_ops32(x[i] + shift)
+
+
 def _per_second(work: Callable[[int], None], units: float) -> float:
     """``units`` of ``work`` on each of ``THREADS`` threads at once, per second (best of 5)."""
     best = np.inf
@@ -237,23 +256,24 @@ def _per_second(work: Callable[[int], None], units: float) -> float:
     return THREADS * units / best
 
 
-def cache_bandwidth(weights_per_candidate: int) -> float:
-    """Bytes/s that ``THREADS`` threads read from their workers' working sets (the weights of
-    ``NETWORK_LANES`` candidates each)."""
-    buffers = [np.random.default_rng(w).standard_normal(NETWORK_LANES * weights_per_candidate)
-               for w in range(THREADS)]
+def cache_bandwidth(nbytes: int) -> float:
+    """Bytes/s that ``THREADS`` threads read from working sets of ``nbytes`` each (a worker's:
+    the weights of ``NETWORK_LANES`` candidates)."""
+    buffers = [np.random.default_rng(w).standard_normal(nbytes // 8) for w in range(THREADS)]
     repeats = max(1, int(2e8 // buffers[0].size))
     _stream(buffers[0], 1)
     return _per_second(lambda w: _stream(buffers[w], repeats), buffers[0].nbytes * repeats)
 
 
-def tanh_rate() -> float:
-    """``tanh_ops`` per second on ``THREADS`` threads (64 values at a time, in L1)."""
-    xs = [np.random.default_rng(w).standard_normal(64) for w in range(THREADS)]
-    outs = [np.empty(64) for _ in range(THREADS)]
+def tanh_rate(dtype: Any) -> float:
+    """``tanh_ops`` (float64) or ``tanh_ops32`` (float32) per second on ``THREADS`` threads (64
+    values at a time, in L1)."""
+    kernel = _tanhs32 if dtype == np.float32 else _tanhs
+    xs = [np.random.default_rng(w).standard_normal(64).astype(dtype) for w in range(THREADS)]
+    outs = [np.empty(64, dtype) for _ in range(THREADS)]
     repeats = 200_000
-    _tanhs(xs[0], outs[0], 1)
-    return _per_second(lambda w: _tanhs(xs[w], outs[w], repeats), 64 * repeats)
+    kernel(xs[0], outs[0], 1)
+    return _per_second(lambda w: kernel(xs[w], outs[w], repeats), 64 * repeats)
 
 
 def limit_row(env_id: str, policy: MLP, measured: float, tanhs: float) -> str:
@@ -261,46 +281,54 @@ def limit_row(env_id: str, policy: MLP, measured: float, tanhs: float) -> str:
     (``NETWORK_LANES`` candidates' weights: in L1 or L2 by their size), plus its ``tanh``s."""
     info = env_info(env_id)
     weights = policy.num_params(info.obs_dim, info.act_dim)
-    bandwidth = cache_bandwidth(weights)
+    size = np.dtype(policy.np_dtype).itemsize
+    working_set = NETWORK_LANES * size * weights
+    bandwidth = cache_bandwidth(working_set)
     units = sum(policy.hidden) if policy.activation == "tanh" else 0
-    ceiling = 1 / (8 * weights / bandwidth + units / tanhs)
-    progress(f"{env_id}: {bandwidth / 1e9:.1f} GB/s from a working set of {NETWORK_LANES * 8 * weights / 1024:.0f} KiB")
-    return (f"| {env_id}, `MLP({policy.hidden}, {policy.activation!r})` | {weights:,} ({8 * weights / 1024:.1f} KiB) "
-            f"| {NETWORK_LANES * 8 * weights / 1024:.0f} KiB at {bandwidth / 1e9:.0f} GB/s | {units} | "
+    ceiling = 1 / (size * weights / bandwidth + units / tanhs)
+    progress(f"{env_id} {policy.dtype}: {bandwidth / 1e9:.1f} GB/s from a working set of {working_set / 1024:.0f} KiB")
+    return (f"| {env_id}, {name(policy)} | {weights:,} ({size * weights / 1024:.1f} KiB) "
+            f"| {working_set / 1024:.0f} KiB at {bandwidth / 1e9:.0f} GB/s | {units} | "
             f"{rate(ceiling)} steps/s | {rate(measured)} steps/s | {measured / ceiling:.0%} |")
 
 
 def table() -> str:
     rows = ["| env, policy (P = 4096) | fastcem | numpy batched | fastcem / numpy | gymnax + JAX MLP | "
             "target: verdict |", "|---|---:|---:|---:|---:|---|"]
-    measured: dict[str, float] = {}
+    measured = []
     nets = populations()
-    for env_id, (policy, thetas) in nets.items():
-        ours = measured[env_id] = fastcem_rate(env_id, thetas, policy)
+    for env_id, policy, thetas in nets:
+        ours = fastcem_rate(env_id, thetas, policy)
+        measured.append(ours)
         base = numpy_rate(env_id, thetas, policy)
-        jax_cell = gymnax_rate(env_id, thetas, policy)
-        target = TARGETS[env_id]
-        rows.append(f"| {env_id}, `MLP({policy.hidden}, {policy.activation!r})` | {rate(ours)} steps/s | "
-                    f"{rate(base)} | {ours / base:.1f}× | {jax_cell} | ≥ {rate(target)}: "
-                    f"{'met' if ours >= target else 'not met'} |")
+        # gymnax's networks compute in float32: the column for the float32 rows.
+        jax_cell = gymnax_rate(env_id, thetas, policy) if policy.dtype == "float32" else "—"
+        target = TARGETS[env_id] if policy == MLP(policy.hidden, policy.activation) else None
+        verdict = "—" if target is None else f"≥ {rate(target)}: {'met' if ours >= target else 'not met'}"
+        rows.append(f"| {env_id}, {name(policy)} | {rate(ours)} steps/s | {rate(base)} | {ours / base:.1f}× | "
+                    f"{jax_cell} | {verdict} |")
         progress(rows[-1])
     ratio, nbytes = peak_memory()
-    tanhs = tanh_rate()
-    progress(f"tanh {tanhs / 1e9:.2f} G/s ({THREADS} threads)")
+    tanhs = {dtype: tanh_rate(dtype) for dtype in (np.float32, np.float64)}
+    progress(f"tanh {tanhs[np.float32] / 1e9:.2f} G/s float32, {tanhs[np.float64] / 1e9:.2f} G/s float64 "
+             f"({THREADS} threads)")
     limits = ["| env, policy | weights read a step | a worker's weights, read at | tanh a step | ceiling | fastcem | "
               "of the ceiling |", "|---|---:|---:|---:|---:|---:|---:|"]
-    limits += [limit_row(env_id, policy, measured[env_id], tanhs) for env_id, (policy, _) in nets.items()]
+    limits += [limit_row(env_id, policy, ours, tanhs[policy.np_dtype])
+               for (env_id, policy, _), ours in zip(nets, measured, strict=True)]
     return "\n".join(rows + [
         "",
-        f"Env steps/s, {THREADS} threads.  numpy batched: the same networks over the whole population with "
-        f"`einsum` and a numpy copy of the dynamics, {NUMPY_STEPS} steps (not gymnasium's bits).  Peak memory "
-        f"of `evaluate` on P = 65,536 `MLP((64, 64))` Pendulum candidates: {ratio:.2f}× the parameters' "
-        f"{nbytes / 2**20:.0f} MiB above the interpreter's.",
+        f"Env steps/s, {THREADS} threads.  numpy batched: the same networks (in the same type) over the whole "
+        f"population with `einsum` and a numpy copy of the dynamics, {NUMPY_STEPS} steps (not gymnasium's bits).  "
+        f"Peak memory of `evaluate` on P = 65,536 `MLP((64, 64))` Pendulum candidates: {ratio:.2f}× the "
+        f"parameters' {nbytes / 2**20:.0f} MiB above the interpreter's.",
         "",
         "What limits it: every step reads each candidate's weights once and computes one `tanh` per hidden "
         f"unit.  Measured in this run on {THREADS} threads: the bytes/s read from a worker's working set "
-        f"({NETWORK_LANES} candidates' weights, the size of each row's), and {tanhs / 1e9:.2f}G `tanh`s/s "
-        "(`fastcem.mlp.tanh_ops`, in L1).  The ceiling adds the two costs of a step and leaves out the env's own:",
+        f"({NETWORK_LANES} candidates' weights, the size of each row's), and "
+        f"{tanhs[np.float32] / 1e9:.2f}G float32 `tanh`s/s (`fastcem.mlp.tanh_ops32`), "
+        f"{tanhs[np.float64] / 1e9:.2f}G float64 ones (`tanh_ops`), in L1.  The ceiling adds the two costs of a "
+        "step and leaves out the env's own:",
         "",
         *limits,
         "",
@@ -335,7 +363,7 @@ def quality_table() -> str:
             return f"{np.median(xs):.1f} [{min(xs):.1f}, {max(xs):.1f}]"
 
         setting = ", ".join(f"{k} {v}" for k, v in settings.items())
-        rows.append(f"| {env_id}, `MLP({policy.hidden}, {policy.activation!r})` | initial mean 0, {setting}, "
+        rows.append(f"| {env_id}, {name(policy)} | initial mean 0, {setting}, "
                     f"P = {P} | {seeds} | {summary(best)} | {summary(final)} | ≥ {goal:g} | "
                     f"{sum(b >= goal for b in best)} / {sum(f >= goal for f in final)} of {seeds} | "
                     f"{np.median(times):.1f} s |")

@@ -94,6 +94,30 @@ def from_bits(typingctx: object, b: types.Type) -> tuple[types.Signature, object
     return types.float64(types.int64), codegen
 
 
+@intrinsic
+def bits32(typingctx: object, x: types.Type) -> tuple[types.Signature, object] | None:
+    """The IEEE-754 bit pattern of a float32 as an int32."""
+    if x != types.float32:
+        return None
+
+    def codegen(context: object, builder: ir.IRBuilder, signature: object, args: list) -> ir.Value:
+        return builder.bitcast(args[0], ir.IntType(32))
+
+    return types.int32(types.float32), codegen
+
+
+@intrinsic
+def from_bits32(typingctx: object, b: types.Type) -> tuple[types.Signature, object] | None:
+    """The float32 with the given IEEE-754 bit pattern (an int32)."""
+    if b != types.int32:
+        return None
+
+    def codegen(context: object, builder: ir.IRBuilder, signature: object, args: list) -> ir.Value:
+        return builder.bitcast(args[0], ir.FloatType())
+
+    return types.float32(types.int32), codegen
+
+
 @jit
 def libm_pow2(x: float) -> float:
     """The C library's ``pow(x, 2.0)``, always called."""

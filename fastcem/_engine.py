@@ -39,7 +39,7 @@ from envs_native._jit import inline, overload_options
 from envs_native.modes import CERTAIN, Libm, clip
 from envs_native.spec import Box, Discrete, EnvSpec, spec_of_params
 
-from .mlp import relu_ops, tanh_ops
+from .mlp import relu_ops, relu_ops32, tanh_ops, tanh_ops32
 
 INLINE = overload_options()
 
@@ -235,10 +235,10 @@ class Relu(NamedTuple):
 
 
 #: Lanes of a network's worker: each lane reads its own candidate's weights every step
-#: (4,481 of them for 64 x 64 units on Pendulum, 35 KB), and 8 lanes' weights stay in a
-#: 512 KB L2 cache.  Two AVX registers hold a unit's sums for the 8 lanes.
+#: (4,481 of them for 64 x 64 units on Pendulum: 17.5 KB in float32, 35 KB in float64), and 8
+#: lanes' weights stay in a 512 KB L2 cache.  One AVX register holds a unit's float32 sums for
+#: the 8 lanes (two its float64 ones).
 NETWORK_LANES = 8
-_LANE_VECTORS = NETWORK_LANES // 4
 #: Units whose sums a worker computes at once (:func:`mlp_forward_lanes`).
 _UNIT_GROUP = 4
 
@@ -265,15 +265,13 @@ def column_order(sizes: tuple[int, ...]) -> np.ndarray:
 
 
 class MLPActor(NamedTuple):
-    """The network of candidate ``candidate[k]`` in lane ``k``, its parameters the row
-    ``thetas[candidate[k]]`` (each layer's ``W``, ``in x out`` row-major, then ``b``), also
-    copied to column ``k`` of ``columns`` (``(num_params, lanes)``, the lanes side by side) in
-    the order :func:`column_order` gives (row ``r`` of ``columns`` holds ``theta[order[r]]``):
-    ``sizes`` its widths from input to output; ``x``, ``y`` (``lanes * width``) and ``actions``
+    """The networks of the lanes: lane ``k``'s parameters (``theta``: each layer's ``W``, ``in x
+    out`` row-major, then ``b``) in column ``k`` of ``columns`` (``(num_params, lanes)``, float32
+    or float64, the network's type), in the order :func:`column_order` gives (row ``r`` holds
+    ``theta[order[r]]``); ``sizes`` the widths from input to output; ``x``, ``y`` (``width *
+    lanes``, the columns' type; unit ``j`` of lane ``k`` at ``j * lanes + k``) and ``actions``
     (``lanes``) scratch."""
 
-    thetas: np.ndarray
-    candidate: np.ndarray
     columns: np.ndarray
     order: np.ndarray
     sizes: np.ndarray
@@ -294,18 +292,19 @@ def uses_observation(actor: Any) -> Any:  # pragma: no cover - compiled only
     raise NotImplementedError
 
 
-def activate(activation: Any, v: float) -> float:  # pragma: no cover - compiled only
-    """The hidden layers' activation."""
+def activate(activation: Any, v: Any) -> Any:  # pragma: no cover - compiled only
+    """The hidden layers' activation, in ``v``'s type."""
     raise NotImplementedError
 
 
 @overload(activate, **INLINE)
 def _ol_activate(activation, v):
     cls = getattr(activation, "instance_class", None)
+    single = v == types.float32
     if cls is Tanh:
-        return lambda activation, v: tanh_ops(v)
+        return (lambda activation, v: tanh_ops32(v)) if single else (lambda activation, v: tanh_ops(v))
     if cls is Relu:
-        return lambda activation, v: relu_ops(v)
+        return (lambda activation, v: relu_ops32(v)) if single else (lambda activation, v: relu_ops(v))
     return None
 
 
@@ -317,62 +316,63 @@ def _u(i: int) -> Any:
     return np.uint64(i)
 
 
-_F64x4 = ir.VectorType(ir.DoubleType(), 4)
+#: AVX vectors (256 bits) of the network types.
+_VECTORS = {types.float64: ir.VectorType(ir.DoubleType(), 4), types.float32: ir.VectorType(ir.FloatType(), 8)}
 
 
-def _flat(a: types.Type) -> bool:
-    """A 1-D C-contiguous float64 array, writable or not (``thetas`` may be read-only)."""
-    return isinstance(a, types.Array) and a.dtype == types.float64 and a.ndim == 1 and a.layout == "C"
+def _flat(a: types.Type, dtype: types.Type) -> bool:
+    """A 1-D C-contiguous array of ``dtype``, writable or not (``columns`` may be read-only)."""
+    return isinstance(a, types.Array) and a.dtype == dtype and a.ndim == 1 and a.layout == "C"
 
 
 @intrinsic
-def weighted_sums(typingctx, y, y0, y_unit, x, x0, x_in, per_lane, w, w0, w_in, w_unit, n_in, units, vectors):
-    """Sums of products held in AVX registers: for ``u < units`` and ``m < 4 * vectors`` (both
-    literals), ``y[y0 + u y_unit + m] = X(0, m) w[w0 + u w_unit + m] + X(1, m) w[w0 + w_in +
-    u w_unit + m] + ...`` over ``n_in`` inputs, ``i`` ascending, where ``X(i, m)`` is
-    ``x[x0 + i x_in + m]`` if ``per_lane`` (a literal 0 or 1; lanes side by side) and
-    ``x[x0 + i x_in]`` otherwise (one input for all ``m``).  Products and sums are separate
-    IEEE operations (no fused multiply-add), so each sum has the bits of the scalar loop.
-    Written as LLVM vector code because LLVM keeps the sums in memory otherwise: it cannot
-    prove that ``y`` and ``w`` do not overlap, so each product costs a load and a store of
-    ``y`` (twice the time, measured)."""
-    literals = (per_lane, units, vectors)
+def weighted_sums(typingctx, y, y0, y_unit, x, x0, x_in, w, w0, w_in, w_unit, n_in, units, lanes):
+    """Sums of products of lanes side by side, held in AVX registers: for ``u < units`` and
+    ``m < lanes`` (both literals; ``lanes`` a multiple of a vector's width), ``y[y0 + u y_unit
+    + m] = x[x0 + m] w[w0 + u w_unit + m] + x[x0 + x_in + m] w[w0 + w_in + u w_unit + m] + ...``
+    over ``n_in`` inputs, ``i`` ascending; float32 or float64 (all three arrays one type).
+    Products and sums are separate IEEE operations (no fused multiply-add), so each sum has
+    the bits of the scalar loop.  Written as LLVM vector code because LLVM keeps the sums in
+    memory otherwise: it cannot prove that ``y`` and ``w`` do not overlap, so each product
+    costs a load and a store of ``y`` (twice the time, measured)."""
+    literals = (units, lanes)
     indices = (y0, y_unit, x0, x_in, w0, w_in, w_unit, n_in)
-    if not (all(isinstance(a, types.IntegerLiteral) for a in literals) and _flat(x) and _flat(w)
-            and _flat(y) and y.mutable and all(isinstance(a, types.Integer) for a in indices)):
+    dtype = getattr(y, "dtype", None)
+    if not (dtype in _VECTORS and all(isinstance(a, types.IntegerLiteral) for a in literals)
+            and _flat(x, dtype) and _flat(w, dtype) and _flat(y, dtype) and y.mutable
+            and all(isinstance(a, types.Integer) for a in indices)):
         return None
-    side_by_side, count, width = (a.literal_value for a in literals)
-    sig = types.void(y, y0, y_unit, x, x0, x_in, per_lane, w, w0, w_in, w_unit, n_in, units, vectors)
+    vec = _VECTORS[dtype]
+    count, per_unit = (a.literal_value for a in literals)
+    if per_unit % vec.count:
+        return None
+    width = per_unit // vec.count
+    sig = types.void(y, y0, y_unit, x, x0, x_in, w, w0, w_in, w_unit, n_in, units, lanes)
 
     def codegen(context, builder, signature, args):
-        y_arr, x_arr, w_arr = args[0], args[3], args[7]
         y_start, y_step, x_start, x_step, w_start, w_step, w_unit_step, inputs = (
-            context.cast(builder, args[n], signature.args[n], types.int64) for n in (1, 2, 4, 5, 8, 9, 10, 11))
+            context.cast(builder, args[n], signature.args[n], types.int64) for n in (1, 2, 4, 5, 7, 8, 9, 10))
         i64 = ir.IntType(64)
-        y_data, x_data, w_data = (context.make_array(signature.args[n])(context, builder, a).data
-                                  for n, a in ((0, y_arr), (3, x_arr), (7, w_arr)))
-        zeros = ir.Constant(ir.VectorType(ir.IntType(32), 4), [0, 0, 0, 0])
+        y_data, x_data, w_data = (context.make_array(signature.args[n])(context, builder, args[n]).data
+                                  for n in (0, 3, 6))
+        align = 4 if dtype == types.float32 else 8
 
-        def at(data, index, offset):  # the <4 x double> at data[index + offset]
+        def at(data, index, offset):  # the vector at data[index + offset]
             return builder.bitcast(builder.gep(data, [builder.add(index, ir.Constant(i64, offset))]),
-                                   _F64x4.as_pointer())
+                                   vec.as_pointer())
 
-        def inputs_at(index):  # X(i, 4v ...) for each v: vectors of x, or x[index] in all four places
-            if side_by_side:
-                return [builder.load(at(x_data, index, 4 * v), align=8) for v in range(width)]
-            one = builder.insert_element(ir.Constant(_F64x4, ir.Undefined), builder.load(builder.gep(x_data, [index])),
-                                         ir.Constant(ir.IntType(32), 0))
-            return [builder.shuffle_vector(one, ir.Constant(_F64x4, ir.Undefined), zeros)] * width
+        def inputs_at(index):  # x[index + m] for each vector of lanes
+            return [builder.load(at(x_data, index, vec.count * v), align=align) for v in range(width)]
 
-        def weights_at(row):  # w[row + u w_unit + 4v ...] for each (u, v)
-            return [[builder.load(at(w_data, builder.add(row, builder.mul(ir.Constant(i64, u), w_unit_step)), 4 * v),
-                                  align=8) for v in range(width)] for u in range(count)]
+        def weights_at(row):  # w[row + u w_unit + m] for each (u, vector of lanes)
+            return [[builder.load(at(w_data, builder.add(row, builder.mul(ir.Constant(i64, u), w_unit_step)),
+                                     vec.count * v), align=align) for v in range(width)] for u in range(count)]
 
         first = inputs_at(x_start)
         sums = []
         for row in weights_at(w_start):  # the first term is the product alone, as the scalar loop's
             for v in range(width):
-                slot = cgutils.alloca_once(builder, _F64x4)
+                slot = cgutils.alloca_once(builder, vec)
                 builder.store(builder.fmul(first[v], row[v]), slot)
                 sums.append(slot)
         with cgutils.for_range_slice(builder, ir.Constant(i64, 1), inputs, ir.Constant(i64, 1), i64) as (i, _):
@@ -385,62 +385,57 @@ def weighted_sums(typingctx, y, y0, y_unit, x, x0, x_in, per_lane, w, w0, w_in, 
         for u in range(count):
             base = builder.add(y_start, builder.mul(ir.Constant(i64, u), y_step))
             for v in range(width):
-                builder.store(builder.load(sums[u * width + v]), at(y_data, base, 4 * v), align=8)
+                builder.store(builder.load(sums[u * width + v]), at(y_data, base, vec.count * v), align=align)
         return context.get_dummy_value()
 
     return sig, codegen
 
 
 @inline
-def add_bias(activation: Any, hidden: bool, y: np.ndarray, y0: int, w: np.ndarray, w0: int, count: int) -> None:
-    """A layer's last step, ``y[y0 + m] = b + y[y0 + m]`` with ``b = w[w0 + m]`` for ``m <
-    count``, then the activation if the layer is ``hidden``."""
-    if hidden:
-        for m in range(count):
-            y[_u(y0 + m)] = activate(activation, w[_u(w0 + m)] + y[_u(y0 + m)])
-    else:
-        for m in range(count):
-            y[_u(y0 + m)] = w[_u(w0 + m)] + y[_u(y0 + m)]
-
-
-@inline
 def mlp_forward(actor: MLPActor, k: int) -> Any:
-    """The network of lane ``k`` on its inputs (``actor.x[k * width:]``); returns the buffer
-    holding its outputs (from ``k * width``).  Each unit is ``b_j + (x_0 W_0j + x_1 W_1j +
-    ...)``, ``i`` ascending, as :func:`affine`.  A layer's units go 32 and then 4 at a time
-    through :func:`weighted_sums` (a row of ``W`` is contiguous), the last few one sum at a
-    time."""
+    """Lane ``k``'s network alone, on its inputs (``actor.x[i * lanes + k]``); returns the
+    buffer holding its outputs (at ``[j * lanes + k]``).  Each unit is ``b_j + (x_0 W_0j + x_1
+    W_1j + ...)``, ``i`` ascending, in the network's type: the sums of
+    :func:`mlp_forward_lanes`, one at a time (recording an episode; a worker's last lanes)."""
     x = actor.x
     y = actor.y
     sizes = actor.sizes
-    width = x.shape[0] // actor.actions.shape[0]
-    base = k * width
-    theta = actor.thetas
-    row0 = actor.candidate[k] * theta.shape[1]
-    flat = theta.reshape(-1)
+    lanes = actor.actions.shape[0]
+    w = actor.columns
     layers = sizes.shape[0] - 1
-    off = row0
+    off = 0
     for layer in range(layers):
         n_in = sizes[layer]
         n_out = sizes[layer + 1]
         bias = off + n_in * n_out
-        x0 = x[_u(base)]
         j0 = 0
-        while j0 + 32 <= n_out:
-            weighted_sums(y, base + j0, 0, x, base, 1, 0, flat, off + j0, n_out, 0, n_in, 1, 8)
-            j0 += 32
-        while j0 + 4 <= n_out:
-            weighted_sums(y, base + j0, 0, x, base, 1, 0, flat, off + j0, n_out, 0, n_in, 1, 1)
-            j0 += 4
-        for j in range(j0, n_out):  # the rest (the outputs of a narrow layer): one sum at a time
-            v = x0 * flat[_u(off + j)]
-            for i in range(1, n_in):
-                v += x[_u(base + i)] * flat[_u(off + i * n_out + j)]
-            y[_u(base + j)] = v
-        add_bias(actor.activation, layer < layers - 1, y, base, flat, bias, n_out)
+        while j0 < n_out:
+            group = _UNIT_GROUP if j0 + _UNIT_GROUP <= n_out else 1
+            for u in range(group):
+                row = off + j0 * n_in + u
+                v = x[_u(k)] * w[_u(row), _u(k)]
+                for i in range(1, n_in):
+                    v += x[_u(i * lanes + k)] * w[_u(row + i * group), _u(k)]
+                y[_u((j0 + u) * lanes + k)] = v
+            j0 += group
+        for j in range(n_out):
+            v = w[_u(bias + j), _u(k)] + y[_u(j * lanes + k)]
+            y[_u(j * lanes + k)] = activate(actor.activation, v) if layer < layers - 1 else v
         off = bias + n_out
         x, y = y, x
     return x
+
+
+@inline
+def add_bias(activation: Any, hidden: bool, y: np.ndarray, w: np.ndarray, w0: int, count: int) -> None:
+    """A layer's last step for the lanes side by side, ``y[m] = b + y[m]`` with ``b = w[w0 +
+    m]`` for ``m < count``, then the activation if the layer is ``hidden``."""
+    if hidden:
+        for m in range(count):
+            y[_u(m)] = activate(activation, w[_u(w0 + m)] + y[_u(m)])
+    else:
+        for m in range(count):
+            y[_u(m)] = w[_u(w0 + m)] + y[_u(m)]
 
 
 @inline
@@ -448,10 +443,10 @@ def mlp_forward_lanes(actor: MLPActor) -> Any:
     """Every lane's network at once, layer by layer, on inputs ``actor.x[i * lanes + k]``;
     returns the buffer holding the outputs at ``[j * lanes + k]``.  The same sums as
     :func:`mlp_forward` (so the same bits), with the lanes side by side: a unit's sums for
-    the 8 lanes are two AVX registers, 4 units at a time, reading the lanes' weights from
-    ``actor.columns`` (a parameter's 8 values contiguous, a group of units' weights one block:
-    :func:`column_order`).  No chain of dependent adds is
-    longer than a layer's inputs, and a narrow output layer runs as fast as a wide one."""
+    the 8 lanes are one AVX register (two in float64), 4 units at a time, reading the lanes'
+    weights from ``actor.columns`` (a parameter's 8 values contiguous, a group of units'
+    weights one block: :func:`column_order`).  No chain of dependent adds is longer than a
+    layer's inputs, and a narrow output layer runs as fast as a wide one."""
     x = actor.x
     y = actor.y
     sizes = actor.sizes
@@ -465,14 +460,14 @@ def mlp_forward_lanes(actor: MLPActor) -> Any:
         bias = off + n_in * n_out
         j0 = 0
         while j0 + _UNIT_GROUP <= n_out:
-            weighted_sums(y, j0 * lanes, lanes, x, 0, lanes, 1, w, (off + j0 * n_in) * lanes, _UNIT_GROUP * lanes,
-                          lanes, n_in, _UNIT_GROUP, _LANE_VECTORS)
+            weighted_sums(y, j0 * lanes, lanes, x, 0, lanes, w, (off + j0 * n_in) * lanes, _UNIT_GROUP * lanes,
+                          lanes, n_in, _UNIT_GROUP, NETWORK_LANES)
             j0 += _UNIT_GROUP
         while j0 < n_out:
-            weighted_sums(y, j0 * lanes, lanes, x, 0, lanes, 1, w, (off + j0 * n_in) * lanes, lanes, lanes, n_in,
-                          1, _LANE_VECTORS)
+            weighted_sums(y, j0 * lanes, lanes, x, 0, lanes, w, (off + j0 * n_in) * lanes, lanes, lanes, n_in,
+                          1, NETWORK_LANES)
             j0 += 1
-        add_bias(actor.activation, layer < layers - 1, y, 0, w, bias * lanes, n_out * lanes)
+        add_bias(actor.activation, layer < layers - 1, y, w, bias * lanes, n_out * lanes)
         off = bias + n_out
         x, y = y, x
     return x
@@ -480,7 +475,8 @@ def mlp_forward_lanes(actor: MLPActor) -> Any:
 
 def mlp_action(outputs: Any, first: Any, step: Any, params: Any) -> Any:  # pragma: no cover - compiled only
     """The action of the network outputs ``outputs[first + j * step]``, as the linear policy
-    maps its outputs: the first maximum (or NaN) for ``Discrete``, clipped for ``Box``."""
+    maps its outputs: the first maximum (or NaN) for ``Discrete``, clipped for ``Box`` (a
+    float32 output taken at its float64 value)."""
     raise NotImplementedError
 
 
@@ -498,19 +494,19 @@ def _ol_mlp_action(outputs, first, step, params):
             y_best = 0.0
             seen_nan = False
             for j in range(n):
-                best, y_best, seen_nan = argmax_step(j, outputs[first + j * step], best, y_best, seen_nan)
+                best, y_best, seen_nan = argmax_step(j, np.float64(outputs[first + j * step]), best, y_best, seen_nan)
             return best
 
         return discrete
     low, high = float(space.low), float(space.high)
-    return lambda outputs, first, step, params: clip(outputs[first], low, high)
+    return lambda outputs, first, step, params: clip(np.float64(outputs[first]), low, high)
 
 
 @inline
 def load_inputs(actor: MLPActor, first: int, step: int, obs: Any) -> None:
-    """``obs`` as float64 into ``actor.x[first + i * step]``."""
+    """``obs`` (float32) into ``actor.x[first + i * step]``, in the network's type."""
     for i in range(len(obs)):
-        actor.x[first + i * step] = np.float64(obs[i])
+        actor.x[first + i * step] = obs[i]
 
 
 @overload(act, **INLINE)
@@ -519,9 +515,9 @@ def _ol_act(actor, k, obs, params):
     if cls is MLPActor:
 
         def one_lane(actor, k, obs, params):
-            width = actor.x.shape[0] // actor.actions.shape[0]
-            load_inputs(actor, k * width, 1, obs)
-            return mlp_action(mlp_forward(actor, k), k * width, 1, params)
+            lanes = actor.actions.shape[0]
+            load_inputs(actor, k, lanes, obs)
+            return mlp_action(mlp_forward(actor, k), k, lanes, params)
 
         return one_lane
     if cls is PolicyActor:

@@ -152,11 +152,14 @@ class Workspace(NamedTuple):
     cursor: np.ndarray  # int64, (2,)
 
     @classmethod
-    def new(cls, state_dim: int, policy_dim: int, lanes: int) -> Workspace:
+    def new(cls, state_dim: int, policy_dim: int, lanes: int, weight_type: Any = np.float64) -> Workspace:
+        """Buffers for ``lanes`` lanes; the policy's parameters (``weights``) in
+        ``weight_type`` (a network's type)."""
         # Zeros, not np.empty: an idle lane keeps stepping, and garbage could be a subnormal
         # number, which is slow.
         f, b, i = np.float64, np.bool_, np.int64
-        return cls(np.zeros((state_dim, lanes)), np.zeros((state_dim, lanes)), np.zeros((policy_dim, lanes)),
+        return cls(np.zeros((state_dim, lanes)), np.zeros((state_dim, lanes)),
+                   np.zeros((policy_dim, lanes), weight_type),
                    np.zeros(lanes, f), np.zeros(lanes, f), np.zeros(lanes, b), np.zeros(lanes, b), np.zeros(lanes, b),
                    np.zeros(lanes, i), np.zeros(lanes, i), np.zeros(lanes, i), np.zeros(2, i))
 
@@ -174,6 +177,21 @@ def _ol_policy_lanes(actor, params):
     if getattr(actor, "instance_class", None) is MLPActor:
         return lambda actor, params: NETWORK_LANES
     return lambda actor, params: env_lanes(params)
+
+
+def tail_lanes(actor: Any, params: Any) -> Any:  # pragma: no cover - compiled only
+    """Live lanes at most of which a worker with no more jobs finishes one at a time (a
+    constant): a quarter of the linear policy's lanes, where one vector step costs what
+    that many scalar steps do; none for a network, whose lanes side by side cost about what
+    one lane alone does (each reads its own weights either way)."""
+    raise NotImplementedError
+
+
+@overload(tail_lanes, jit_options={"forceinline": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True})
+def _ol_tail_lanes(actor, params):
+    if getattr(actor, "instance_class", None) is MLPActor:
+        return lambda actor, params: 0
+    return lambda actor, params: env_lanes(params) // 4
 
 
 @jit
@@ -204,8 +222,7 @@ def _worker(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any,
         num_live += 1
     queue_empty = num_live < lanes
     while num_live > 0:
-        # 16 of 64: about where one vector step costs what those 16 scalar steps do.
-        if queue_empty and num_live <= lanes // 4:
+        if queue_empty and num_live <= tail_lanes(actor, params):
             for k in range(lanes):
                 if live[k]:
                     returns[ws.candidate[k], ws.episode[k]] = play_lane(
@@ -240,21 +257,21 @@ def _worker(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any,
                     weights[i, k] = 0.0
 
 
-def make_actor(policy: MLP | None, ws: Workspace, thetas: np.ndarray, obs_dim: int, act_dim: int,
-               discrete: bool) -> Any:
+def make_actor(policy: MLP | None, ws: Workspace, obs_dim: int, act_dim: int, discrete: bool) -> Any:
     """The actor of ``policy`` (None: the linear one) in workspace ``ws``, whose ``weights``
-    hold each lane's parameters in its column; a network also reads them from ``thetas`` (the
-    candidate of lane ``k`` is ``ws.candidate[k]``), one lane at a time, and gets the scratch
-    it needs."""
+    hold each lane's parameters in its column (a network's in its type, in
+    :func:`~fastcem._engine.column_order`), with the scratch it needs."""
     if policy is None:
         return PolicyActor(ws.weights)
     sizes = np.array(policy.sizes(obs_dim, act_dim), dtype=np.int64)
     lanes = ws.live.shape[0]
     width = int(sizes.max())
     actions = np.zeros(lanes, dtype=np.int64 if discrete else np.float64)
-    return MLPActor(thetas, ws.candidate, ws.weights, column_order(tuple(sizes)), sizes, np.zeros(lanes * width),
-                    np.zeros(lanes * width), actions,
-                    Tanh() if policy.activation == "tanh" else Relu())
+    dtype = policy.np_dtype
+    if ws.weights.dtype != dtype:
+        raise TypeError(f"the workspace holds {ws.weights.dtype} weights, the network computes in {policy.dtype}")
+    return MLPActor(ws.weights, column_order(tuple(sizes)), sizes, np.zeros(lanes * width, dtype),
+                    np.zeros(lanes * width, dtype), actions, Tanh() if policy.activation == "tanh" else Relu())
 
 
 def evaluate_population(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any, max_steps: int,
@@ -277,8 +294,9 @@ def evaluate_population(thetas: np.ndarray, init_states: np.ndarray, params: Any
     lanes = spec.lanes if policy is None else NETWORK_LANES
 
     def work(_: int) -> None:
-        ws = Workspace.new(init_states.shape[2], thetas.shape[1], lanes)
-        actor = make_actor(policy, ws, thetas, spec.obs_dim, spec.act_dim, spec.discrete)
+        ws = Workspace.new(init_states.shape[2], thetas.shape[1], lanes,
+                           np.float64 if policy is None else policy.np_dtype)
+        actor = make_actor(policy, ws, spec.obs_dim, spec.act_dim, spec.discrete)
         _worker(thetas, init_states, params, mode, max_steps, queue, returns, ws, actor)
 
     # A worker per ``lanes`` episodes at most: starting a thread costs about 0.1 ms, more than

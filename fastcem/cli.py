@@ -27,7 +27,7 @@ from envs_native import env_info
 
 from . import CEM, ENV_IDS, elite_indices, evaluate, max_episode_steps, policy_dim
 from ._gym import check_video_support, gym_returns, record_video, sequential_mean
-from .mlp import ACTIVATIONS, MLP
+from .mlp import ACTIVATIONS, DTYPES, MLP
 from .planning import CEMPlanner, mpc_run
 from .plotting import check_plot_support, plot_history
 from .training import EpochStats, TrainResult, check_result_path, seed_sequence, train
@@ -163,6 +163,8 @@ def _add_cem_options(p: argparse.ArgumentParser, init_std: float | None, episode
                    help="a network policy's hidden layer widths, e.g. 64,64 (default: none, the linear policy)")
     p.add_argument("--activation", choices=ACTIVATIONS, default="tanh",
                    help="the hidden layers' activation (default %(default)s)")
+    p.add_argument("--dtype", choices=DTYPES, default="float32",
+                   help="the type a network computes in (default %(default)s)")
     _add_threads(p)
     p.add_argument("--fast", action="store_true",
                    help="opt-in fast mode for training (polynomial sin/cos; not bit-identical to gymnasium)")
@@ -274,7 +276,7 @@ def _experiment(args: argparse.Namespace) -> int:
     _train_defaults(args)
     _check_outputs(args)
     env_id = args.env
-    policy = MLP(args.hidden, args.activation) if args.hidden else None
+    policy = MLP(args.hidden, args.activation, args.dtype) if args.hidden else None
     # The optimizer's own checks (an elite count that rounds to 0), before anything is printed.
     CEM(policy_dim(env_id, policy), population=args.batch_size, elite_frac=args.elite_frac, std=args.init_std,
         extra_std=args.extra_std, extra_decay_time=args.extra_decay_time)

@@ -69,10 +69,11 @@ class NetworkMap:
     numpy, computing what the compiled lanes compute (:func:`fastcem.mlp.forward_numpy`)."""
 
     def __init__(self, theta: NDArray[np.float64], policy: MLP, obs_dim: int, act_dim: int) -> None:
-        self._layers = split(theta, policy.sizes(obs_dim, act_dim))
+        self._layers = split(theta, policy.sizes(obs_dim, act_dim), policy.np_dtype)
         self._activation = policy.activation
 
     def outputs(self, obs: Any) -> list[float]:
+        # float(v): a float32 output taken at its float64 value, as the compiled lanes take it.
         return [float(v) for v in forward_numpy(self._layers, self._activation, obs)]
 
 

@@ -92,9 +92,10 @@ class TrainResult:
             "best_return": self.best_return, "elites": self.elites, "elite_returns": self.elite_returns,
             "wall_time": self.wall_time, "episodes": self.episodes,
             # The architecture, so that a saved run can be replayed: hidden widths (empty for
-            # the linear policy) and the activation.
+            # the linear policy), the activation and the type it computes in.
             "policy_hidden": np.asarray([] if self.policy is None else self.policy.hidden, dtype=np.int64),
             "policy_activation": "tanh" if self.policy is None else self.policy.activation,
+            "policy_dtype": "float64" if self.policy is None else self.policy.dtype,
         }
         out.update({f"history_{k}": v for k, v in self.history.items()})
         return out
@@ -130,7 +131,9 @@ def load_result(path: str | os.PathLike[str]) -> TrainResult:
         wall_time=float(raw["wall_time"]),
         episodes=int(raw["episodes"]),
         policy=as_policy(MLP(hidden=tuple(int(h) for h in np.asarray(raw.get("policy_hidden", []), dtype=np.int64)),
-                             activation=str(raw.get("policy_activation", "tanh")))),
+                             activation=str(raw.get("policy_activation", "tanh")),
+                             # A run saved before networks had a type computed in float64.
+                             dtype=str(raw.get("policy_dtype", "float64")))),
     )
 
 

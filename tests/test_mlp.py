@@ -15,10 +15,10 @@ from numba import njit
 
 import fastcem
 from fastcem import MLP, cli
-from fastcem.mlp import TANH_MAX_ULP, tanh_numpy, tanh_ops
+from fastcem.mlp import TANH32_MAX_ULP, TANH_MAX_ULP, tanh_numpy, tanh_numpy32, tanh_ops, tanh_ops32
 
-# Widths that take every path of a layer: 32 units at a time, 4 at a time, one at a time.
-NETWORKS = [MLP((5,), "tanh"), MLP((8, 3), "relu"), MLP((37, 16), "tanh")]
+# Widths that take every path of a layer (4 units at a time, then one at a time), in both types.
+NETWORKS = [MLP((5,), "tanh"), MLP((8, 3), "relu", "float64"), MLP((37, 16), "tanh"), MLP((6,), "tanh", "float64")]
 
 
 def gym_return(theta: np.ndarray, env_id: str, seed: int, policy: MLP) -> float:
@@ -49,7 +49,8 @@ def test_evaluate_takes_the_actions_of_gym_policy(env_id, policy, rng):
 @settings(max_examples=10)
 def test_gym_policy_contract_on_random_networks(seed):
     rng = np.random.default_rng(seed)
-    policy = MLP(tuple(int(w) for w in rng.integers(1, 72, size=rng.integers(1, 3))), str(rng.choice(["tanh", "relu"])))
+    policy = MLP(tuple(int(w) for w in rng.integers(1, 72, size=rng.integers(1, 3))), str(rng.choice(["tanh", "relu"])),
+                 str(rng.choice(["float32", "float64"])))
     for env_id in ("CartPole-v1", "Pendulum-v1"):
         # Several candidates: lanes side by side (mlp_forward_lanes), and one alone at the end.
         thetas = rng.normal(0.0, 2.0, (5, fastcem.policy_dim(env_id, policy)))
@@ -76,8 +77,9 @@ def test_read_only_thetas(rng):
         thetas[0], "Pendulum-v1", 3, policy=policy).episode_return
 
 
-def test_network_returns_are_the_same_for_any_thread_count(rng):
-    policy = MLP((16, 16), "tanh")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_network_returns_are_the_same_for_any_thread_count(dtype, rng):
+    policy = MLP((16, 16), "tanh", dtype)
     thetas = rng.normal(0.0, 1.0, (101, fastcem.policy_dim("Pendulum-v1", policy)))
     one = fastcem.evaluate(thetas, "Pendulum-v1", seed=5, episodes=2, num_threads=1, policy=policy)
     two = fastcem.evaluate(thetas, "Pendulum-v1", seed=5, episodes=2, num_threads=2, policy=policy)
@@ -117,17 +119,59 @@ def test_tanh_is_within_its_bound_of_the_c_library_and_the_same_compiled_and_in_
     assert np.isnan(nan[0]) and np.isnan(tanh_numpy(np.array([np.nan]))[0])
 
 
-def test_relu_is_max_with_zero(rng):
-    policy = MLP((3,), "relu")
+@njit(fastmath=False, error_model="numpy")
+def _tanh32_lanes(x, out):
+    for i in range(x.shape[0]):
+        out[i] = tanh_ops32(x[i])
+
+
+def test_float32_tanh_is_within_its_bound_and_the_same_compiled_and_in_numpy(rng):
+    xs = np.concatenate([
+        rng.uniform(-1, 1, 300_000), rng.uniform(-12, 12, 300_000),
+        np.exp(rng.uniform(-100, 3, 300_000)) * rng.choice([-1.0, 1.0], 300_000),
+        np.array([0.0, -0.0, 1e-45, -1e-45, 1e-30, 0.1733, 0.34657359, 9.0, 9.01, 10.0, 22.0, 44.0, -44.0, 3e38,
+                  np.inf, -np.inf]),
+    ]).astype(np.float32)
+    compiled = np.empty_like(xs)
+    _tanh32_lanes(xs, compiled)
+    assert compiled.dtype == np.float32 and compiled.tobytes() == tanh_numpy32(xs).tobytes()
+    # The reference: the C library's tanh of the same value, rounded to float32.
+    reference = np.array([math.tanh(v) for v in xs.astype(np.float64)]).astype(np.float32)
+    assert (np.sign(compiled) == np.sign(reference)).all()
+    assert np.abs(compiled.view(np.int32).astype(np.int64) - reference.view(np.int32)).max() <= TANH32_MAX_ULP
+    assert math.copysign(1.0, compiled[xs.size - 15]) == -1.0  # tanh(-0.0) is -0.0
+    nan = np.empty(1, np.float32)
+    _tanh32_lanes(np.array([np.nan], np.float32), nan)
+    assert np.isnan(nan[0]) and np.isnan(tanh_numpy32(np.array([np.nan], np.float32))[0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_is_max_with_zero_in_the_networks_type(dtype, rng):
+    policy = MLP((3,), "relu", dtype.__name__)
     # One hidden layer of 3 relu units feeding one output: compare with the numpy formula.
     theta = rng.normal(0.0, 1.0, fastcem.policy_dim("Pendulum-v1", policy))
     act = fastcem.gym_policy(theta, "Pendulum-v1", policy=policy)
     obs = np.array([0.3, -0.2, 1.5], dtype=np.float32)
-    w1, b1 = theta[:9].reshape(3, 3), theta[9:12]
-    w2, b2 = theta[12:15], theta[15]
-    h = np.maximum(b1 + (obs.astype(np.float64)[0] * w1[0] + obs[1] * w1[1] + obs[2] * w1[2]), 0.0)
+    x = obs.astype(dtype)
+    w = theta.astype(dtype)
+    w1, b1 = w[:9].reshape(3, 3), w[9:12]
+    w2, b2 = w[12:15], w[15]
+    h = np.maximum(b1 + (x[0] * w1[0] + x[1] * w1[1] + x[2] * w1[2]), dtype(0))
     y = b2 + ((h[0] * w2[0] + h[1] * w2[1]) + h[2] * w2[2])
-    assert act(obs).tolist() == [min(max(y, -2.0), 2.0)]
+    assert y.dtype == dtype
+    assert act(obs).tolist() == [min(max(float(y), -2.0), 2.0)]
+
+
+def test_float32_and_float64_networks_differ_and_float32_rounds_theta(rng):
+    """A float32 network is the float64 network of ``theta`` rounded to float32, computed in
+    float32: its returns are not the float64 ones."""
+    thetas = rng.normal(0.0, 1.0, (8, fastcem.policy_dim("Pendulum-v1", MLP((16,)))))
+    single = fastcem.evaluate(thetas, "Pendulum-v1", seed=1, policy=MLP((16,)))
+    double = fastcem.evaluate(thetas, "Pendulum-v1", seed=1, policy=MLP((16,), dtype="float64"))
+    assert MLP((16,)).dtype == "float32"
+    assert single.tolist() != double.tolist()
+    rounded = thetas.astype(np.float32).astype(np.float64)
+    assert fastcem.evaluate(rounded, "Pendulum-v1", seed=1, policy=MLP((16,))).tolist() == single.tolist()
 
 
 def test_train_and_evaluate_gym_take_a_network_and_a_saved_run_keeps_it(tmp_path, rng):
@@ -137,6 +181,8 @@ def test_train_and_evaluate_gym_take_a_network_and_a_saved_run_keeps_it(tmp_path
     for name in ("run.npz", "run.json"):
         result.save(tmp_path / name)
         assert fastcem.load_result(tmp_path / name).policy == policy
+    # A run saved before networks had a type computed in float64.
+    assert MLP.from_dict({"hidden": [4], "activation": "tanh"}) == MLP((4,), "tanh", "float64")
     linear = fastcem.train("CartPole-v1", epochs=1, batch_size=64, seed=1)
     linear.save(tmp_path / "linear.npz")
     assert fastcem.load_result(tmp_path / "linear.npz").policy is None
@@ -149,13 +195,14 @@ def test_train_and_evaluate_gym_take_a_network_and_a_saved_run_keeps_it(tmp_path
 def test_command_line_trains_a_network(tmp_path, capsys):
     out = tmp_path / "run.json"
     code = cli.main(["cartpole", "--epochs", "1", "--batch-size", "64", "--seed", "0", "--eval-episodes", "1",
-                     "--hidden", "4,3", "--activation", "relu", "--out", str(out)])
+                     "--hidden", "4,3", "--activation", "relu", "--dtype", "float64", "--out", str(out)])
     assert code == 0, capsys.readouterr().err
-    assert fastcem.load_result(out).policy == MLP((4, 3), "relu")
+    assert fastcem.load_result(out).policy == MLP((4, 3), "relu", "float64")
 
 
 @pytest.mark.parametrize("make, error, match", [
     (lambda: MLP((64,), "sigmoid"), ValueError, "activation must be one of"),
+    (lambda: MLP((64,), "tanh", "float16"), ValueError, "dtype must be one of"),
     (lambda: MLP((0,)), ValueError, "positive ints"),
     (lambda: MLP((3.5,)), ValueError, "positive ints"),
     (lambda: MLP(64), TypeError, "sequence of layer widths"),
@@ -171,7 +218,7 @@ def test_bad_networks_are_refused(make, error, match):
 
 
 @pytest.mark.parametrize("args", [("cartpole", "--hidden", "4,x"), ("cartpole", "--hidden", "0"),
-                                  ("cartpole", "--activation", "gelu")])
+                                  ("cartpole", "--activation", "gelu"), ("cartpole", "--dtype", "half")])
 def test_bad_network_options_exit_2_with_one_line(args, capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(list(args))
