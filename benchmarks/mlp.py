@@ -42,8 +42,8 @@ from numba import njit
 import fastcem
 from envs_native import env_info
 from fastcem import MLP
-from fastcem._engine import NETWORK_LANES
 from fastcem._parallel import run_workers
+from fastcem._rollout import worker_lanes
 from fastcem.mlp import split, tanh_numpy, tanh_numpy32, tanh_ops, tanh_ops32
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -258,7 +258,7 @@ def _per_second(work: Callable[[int], None], units: float) -> float:
 
 def cache_bandwidth(nbytes: int) -> float:
     """Bytes/s that ``THREADS`` threads read from working sets of ``nbytes`` each (a worker's:
-    the weights of ``NETWORK_LANES`` candidates)."""
+    the weights of its lanes' candidates)."""
     buffers = [np.random.default_rng(w).standard_normal(nbytes // 8) for w in range(THREADS)]
     repeats = max(1, int(2e8 // buffers[0].size))
     _stream(buffers[0], 1)
@@ -278,17 +278,18 @@ def tanh_rate(dtype: Any) -> float:
 
 def limit_row(env_id: str, policy: MLP, measured: float, tanhs: float) -> str:
     """The ceiling of one row: its weights read at the bandwidth measured on its own working set
-    (``NETWORK_LANES`` candidates' weights: in L1 or L2 by their size), plus its ``tanh``s."""
+    (its lanes' candidates' weights: in L1 or L2 by their size), plus its ``tanh``s."""
     info = env_info(env_id)
     weights = policy.num_params(info.obs_dim, info.act_dim)
     size = np.dtype(policy.np_dtype).itemsize
-    working_set = NETWORK_LANES * size * weights
+    lanes = worker_lanes(policy, 0, info.obs_dim, info.act_dim)
+    working_set = lanes * size * weights
     bandwidth = cache_bandwidth(working_set)
     units = sum(policy.hidden) if policy.activation == "tanh" else 0
     ceiling = 1 / (size * weights / bandwidth + units / tanhs)
     progress(f"{env_id} {policy.dtype}: {bandwidth / 1e9:.1f} GB/s from a working set of {working_set / 1024:.0f} KiB")
     return (f"| {env_id}, {name(policy)} | {weights:,} ({size * weights / 1024:.1f} KiB) "
-            f"| {working_set / 1024:.0f} KiB at {bandwidth / 1e9:.0f} GB/s | {units} | "
+            f"| {lanes} × {size * weights / 1024:.1f} KiB at {bandwidth / 1e9:.0f} GB/s | {units} | "
             f"{rate(ceiling)} steps/s | {rate(measured)} steps/s | {measured / ceiling:.0%} |")
 
 
@@ -325,7 +326,7 @@ def table() -> str:
         "",
         "What limits it: every step reads each candidate's weights once and computes one `tanh` per hidden "
         f"unit.  Measured in this run on {THREADS} threads: the bytes/s read from a worker's working set "
-        f"({NETWORK_LANES} candidates' weights, the size of each row's), and "
+        "(its lanes' candidates' weights: 32 lanes of a small network, fewer of a large one), and "
         f"{tanhs[np.float32] / 1e9:.2f}G float32 `tanh`s/s (`fastcem.mlp.tanh_ops32`), "
         f"{tanhs[np.float64] / 1e9:.2f}G float64 ones (`tanh_ops`), in L1.  The ceiling adds the two costs of a "
         "step and leaves out the env's own:",

@@ -234,11 +234,23 @@ class Relu(NamedTuple):
     """The MLP's hidden activation ``max(x, 0)`` (a type: compiled in)."""
 
 
-#: Lanes of a network's worker: each lane reads its own candidate's weights every step
-#: (4,481 of them for 64 x 64 units on Pendulum: 17.5 KB in float32, 35 KB in float64), and 8
-#: lanes' weights stay in a 512 KB L2 cache.  One AVX register holds a unit's float32 sums for
-#: the 8 lanes (two its float64 ones).
-NETWORK_LANES = 8
+#: Bytes of weights a network worker keeps for its lanes, at most (half of a 1 MiB L2 cache,
+#: all of a 512 KiB one): each lane reads its own candidate's weights every step.
+_NETWORK_WORKING_SET = 2**19
+
+
+def network_lanes(weight_bytes: int) -> int:
+    """Lanes of a network worker whose candidates have ``weight_bytes`` of weights each: 32
+    for small networks, fewer as their weights grow, at least 8.  More lanes spread a step's
+    fixed costs (the observation, the env's step, a worker's bookkeeping) over more episodes;
+    their weights must stay in the L2 cache (a (64, 64) network on Pendulum: 16 lanes in float32,
+    8 in float64, whose 16 lanes were 25% slower, measured)."""
+    lanes = 32
+    while lanes > 8 and lanes * weight_bytes > _NETWORK_WORKING_SET:
+        lanes //= 2
+    return lanes
+
+
 #: Units whose sums a worker computes at once (:func:`mlp_forward_lanes`).
 _UNIT_GROUP = 4
 
@@ -270,7 +282,8 @@ class MLPActor(NamedTuple):
     or float64, the network's type), in the order :func:`column_order` gives (row ``r`` holds
     ``theta[order[r]]``); ``sizes`` the widths from input to output; ``x``, ``y`` (``width *
     lanes``, the columns' type; unit ``j`` of lane ``k`` at ``j * lanes + k``) and ``actions``
-    (``lanes``) scratch."""
+    (``lanes``) scratch; ``lanes`` a tuple of that many zeros, which makes the lane count a
+    constant of the compiled code (:func:`lane_count`)."""
 
     columns: np.ndarray
     order: np.ndarray
@@ -279,6 +292,24 @@ class MLPActor(NamedTuple):
     y: np.ndarray
     actions: np.ndarray
     activation: Any
+    lanes: tuple[int, ...]  # as many zeros as lanes: their count is part of the type, a constant
+
+
+def lane_count(actor: Any) -> Any:  # pragma: no cover - compiled only
+    """An :class:`MLPActor`'s lanes (a constant)."""
+    raise NotImplementedError
+
+
+def _tuple_length(marker: types.Type) -> int | None:
+    return marker.count if isinstance(marker, types.UniTuple) else (0 if marker == types.Tuple(()) else None)
+
+
+@overload(lane_count, **INLINE)
+def _ol_lane_count(actor):
+    if getattr(actor, "instance_class", None) is not MLPActor:
+        return None
+    count = _tuple_length(actor.types[MLPActor._fields.index("lanes")])
+    return lambda actor: count
 
 
 def act(actor: Any, k: Any, obs: Any, params: Any) -> Any:  # pragma: no cover - compiled only
@@ -327,23 +358,23 @@ def _flat(a: types.Type, dtype: types.Type) -> bool:
 
 @intrinsic
 def weighted_sums(typingctx, y, y0, y_unit, x, x0, x_in, w, w0, w_in, w_unit, n_in, units, lanes):
-    """Sums of products of lanes side by side, held in AVX registers: for ``u < units`` and
-    ``m < lanes`` (both literals; ``lanes`` a multiple of a vector's width), ``y[y0 + u y_unit
+    """Sums of products of lanes side by side, held in vector registers: for ``u < units`` (a
+    literal) and ``m <`` the length of the tuple ``lanes`` (its type's; a multiple of 4), ``y[y0 + u y_unit
     + m] = x[x0 + m] w[w0 + u w_unit + m] + x[x0 + x_in + m] w[w0 + w_in + u w_unit + m] + ...``
     over ``n_in`` inputs, ``i`` ascending; float32 or float64 (all three arrays one type).
     Products and sums are separate IEEE operations (no fused multiply-add), so each sum has
     the bits of the scalar loop.  Written as LLVM vector code because LLVM keeps the sums in
     memory otherwise: it cannot prove that ``y`` and ``w`` do not overlap, so each product
     costs a load and a store of ``y`` (twice the time, measured)."""
-    literals = (units, lanes)
     indices = (y0, y_unit, x0, x_in, w0, w_in, w_unit, n_in)
     dtype = getattr(y, "dtype", None)
-    if not (dtype in _VECTORS and all(isinstance(a, types.IntegerLiteral) for a in literals)
+    per_unit = _tuple_length(lanes)
+    if not (dtype in _VECTORS and isinstance(units, types.IntegerLiteral) and per_unit
             and _flat(x, dtype) and _flat(w, dtype) and _flat(y, dtype) and y.mutable
             and all(isinstance(a, types.Integer) for a in indices)):
         return None
     vec = _VECTORS[dtype]
-    count, per_unit = (a.literal_value for a in literals)
+    count = units.literal_value
     if per_unit % vec.count:
         return None
     width = per_unit // vec.count
@@ -443,14 +474,14 @@ def mlp_forward_lanes(actor: MLPActor) -> Any:
     """Every lane's network at once, layer by layer, on inputs ``actor.x[i * lanes + k]``;
     returns the buffer holding the outputs at ``[j * lanes + k]``.  The same sums as
     :func:`mlp_forward` (so the same bits), with the lanes side by side: a unit's sums for
-    the 8 lanes are one AVX register (two in float64), 4 units at a time, reading the lanes'
+    the lanes are vector registers, 4 units at a time, reading the lanes'
     weights from ``actor.columns`` (a parameter's 8 values contiguous, a group of units'
     weights one block: :func:`column_order`).  No chain of dependent adds is longer than a
     layer's inputs, and a narrow output layer runs as fast as a wide one."""
     x = actor.x
     y = actor.y
     sizes = actor.sizes
-    lanes = NETWORK_LANES
+    lanes = lane_count(actor)
     w = actor.columns.reshape(-1)
     layers = sizes.shape[0] - 1
     off = 0
@@ -461,11 +492,11 @@ def mlp_forward_lanes(actor: MLPActor) -> Any:
         j0 = 0
         while j0 + _UNIT_GROUP <= n_out:
             weighted_sums(y, j0 * lanes, lanes, x, 0, lanes, w, (off + j0 * n_in) * lanes, _UNIT_GROUP * lanes,
-                          lanes, n_in, _UNIT_GROUP, NETWORK_LANES)
+                          lanes, n_in, _UNIT_GROUP, actor.lanes)
             j0 += _UNIT_GROUP
         while j0 < n_out:
             weighted_sums(y, j0 * lanes, lanes, x, 0, lanes, w, (off + j0 * n_in) * lanes, lanes, lanes, n_in,
-                          1, NETWORK_LANES)
+                          1, actor.lanes)
             j0 += 1
         add_bias(actor.activation, layer < layers - 1, y, w, bias * lanes, n_out * lanes)
         off = bias + n_out
@@ -648,23 +679,24 @@ def _ol_step_policy(states, next_states, actor, params, mode, lanes, live, rewar
         return None
 
     def network(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):
-        if lanes != NETWORK_LANES:
-            raise ValueError("a network steps NETWORK_LANES lanes")
+        if lanes != lane_count(actor):
+            raise ValueError("a network steps all its lanes")
+        n = lane_count(actor)
         any_redo = False
-        for k in range(NETWORK_LANES):
+        for k in range(n):
             obs, ok = env_observation(state_of(states, k, params), params, mode)
-            load_inputs(actor, k, NETWORK_LANES, obs)
+            load_inputs(actor, k, n, obs)
             redo[k] = not ok
             any_redo |= not ok
         if not certain(mode) and any_redo:
-            for k in range(NETWORK_LANES):
+            for k in range(n):
                 if redo[k]:
                     obs = env_observation(state_of(states, k, params), params, Libm())[0]
-                    load_inputs(actor, k, NETWORK_LANES, obs)
+                    load_inputs(actor, k, n, obs)
         outputs = mlp_forward_lanes(actor)
-        for k in range(NETWORK_LANES):
-            actor.actions[k] = mlp_action(outputs, k, NETWORK_LANES, params)
-        step_lanes(states, next_states, GivenActor(actor.actions, np.int64(0)), params, mode, lanes, live, rewards,
+        for k in range(n):
+            actor.actions[k] = mlp_action(outputs, k, n, params)
+        step_lanes(states, next_states, GivenActor(actor.actions, np.int64(0)), params, mode, n, live, rewards,
                    terminated, redo)
 
     return network

@@ -22,7 +22,6 @@ from envs_native.modes import Libm
 from envs_native.spec import spec_of_params
 
 from ._engine import (
-    NETWORK_LANES,
     MLPActor,
     PolicyActor,
     Relu,
@@ -31,7 +30,9 @@ from ._engine import (
     column_order,
     env_lanes,
     env_observation,
+    lane_count,
     load_weights,
+    network_lanes,
     state_of,
     step_policy,
     store,
@@ -166,7 +167,7 @@ class Workspace(NamedTuple):
 
 def policy_lanes(actor: Any, params: Any) -> Any:  # pragma: no cover - compiled only
     """Episodes a worker steps side by side with this policy (a constant): the env's lanes
-    for the linear policy; :data:`NETWORK_LANES` for a network."""
+    for the linear policy; the network's (:func:`fastcem._engine.network_lanes`)."""
     raise NotImplementedError
 
 
@@ -175,7 +176,7 @@ def policy_lanes(actor: Any, params: Any) -> Any:  # pragma: no cover - compiled
 @overload(policy_lanes, jit_options={"forceinline": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True})
 def _ol_policy_lanes(actor, params):
     if getattr(actor, "instance_class", None) is MLPActor:
-        return lambda actor, params: NETWORK_LANES
+        return lambda actor, params: lane_count(actor)
     return lambda actor, params: env_lanes(params)
 
 
@@ -271,7 +272,16 @@ def make_actor(policy: MLP | None, ws: Workspace, obs_dim: int, act_dim: int, di
     if ws.weights.dtype != dtype:
         raise TypeError(f"the workspace holds {ws.weights.dtype} weights, the network computes in {policy.dtype}")
     return MLPActor(ws.weights, column_order(tuple(sizes)), sizes, np.zeros(lanes * width, dtype),
-                    np.zeros(lanes * width, dtype), actions, Tanh() if policy.activation == "tanh" else Relu())
+                    np.zeros(lanes * width, dtype), actions, Tanh() if policy.activation == "tanh" else Relu(),
+                    (0,) * lanes)
+
+
+def worker_lanes(policy: MLP | None, lanes: int, obs_dim: int, act_dim: int) -> int:
+    """Lanes of a worker: the env's ``lanes`` for the linear policy, the network's
+    (:func:`fastcem._engine.network_lanes`) for a network."""
+    if policy is None:
+        return lanes
+    return network_lanes(policy.num_params(obs_dim, act_dim) * np.dtype(policy.np_dtype).itemsize)
 
 
 def evaluate_population(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any, max_steps: int,
@@ -291,7 +301,7 @@ def evaluate_population(thetas: np.ndarray, init_states: np.ndarray, params: Any
         raise TypeError(f"params must be a registered env's parameters, got {type(params).__name__}")
     returns = np.empty((thetas.shape[0], init_states.shape[1]))
     queue = np.zeros(1, dtype=np.int64)
-    lanes = spec.lanes if policy is None else NETWORK_LANES
+    lanes = worker_lanes(policy, spec.lanes, spec.obs_dim, spec.act_dim)
 
     def work(_: int) -> None:
         ws = Workspace.new(init_states.shape[2], thetas.shape[1], lanes,

@@ -14,11 +14,19 @@ from hypothesis import strategies as st
 from numba import njit
 
 import fastcem
-from fastcem import MLP, cli
+from fastcem import MLP, _rollout, cli
 from fastcem.mlp import TANH32_MAX_ULP, TANH_MAX_ULP, tanh_numpy, tanh_numpy32, tanh_ops, tanh_ops32
 
-# Widths that take every path of a layer (4 units at a time, then one at a time), in both types.
-NETWORKS = [MLP((5,), "tanh"), MLP((8, 3), "relu", "float64"), MLP((37, 16), "tanh"), MLP((6,), "tanh", "float64")]
+# Widths that take every path of a layer (4 units at a time, then one at a time), in both types,
+# and every lane count of a worker (32 lanes of a small network, 16, 8 of a large one).
+NETWORKS = [MLP((5,), "tanh"), MLP((8, 3), "relu", "float64"), MLP((37, 16), "tanh"), MLP((6,), "tanh", "float64"),
+            MLP((70, 60), "tanh"), MLP((70, 60), "tanh", "float64")]
+
+
+def test_workers_take_more_lanes_of_smaller_networks():
+    sizes = [_rollout.worker_lanes(net, 0, 4, 2) for net in (MLP((16,)), MLP((64, 64)), MLP((64, 64), dtype="float64"))]
+    assert sizes == [32, 16, 8]
+    assert {_rollout.worker_lanes(net, 0, 4, 2) for net in NETWORKS} == {8, 16, 32}
 
 
 def gym_return(theta: np.ndarray, env_id: str, seed: int, policy: MLP) -> float:
