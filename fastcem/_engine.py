@@ -475,7 +475,7 @@ def mlp_forward_lanes(actor: MLPActor) -> Any:
     returns the buffer holding the outputs at ``[j * lanes + k]``.  The same sums as
     :func:`mlp_forward` (so the same bits), with the lanes side by side: a unit's sums for
     the lanes are vector registers, 4 units at a time, reading the lanes'
-    weights from ``actor.columns`` (a parameter's 8 values contiguous, a group of units'
+    weights from ``actor.columns`` (a parameter's values for the lanes contiguous, a group of units'
     weights one block: :func:`column_order`).  No chain of dependent adds is longer than a
     layer's inputs, and a narrow output layer runs as fast as a wide one."""
     x = actor.x
