@@ -57,7 +57,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 QUALITY: dict[str, tuple[MLP, dict[str, Any], int, float]] = {
     "CartPole-v1": (MLP((16,), "tanh"), {"epochs": 20, "std": 0.3, "extra_std": 0.3, "episodes": 5,
                                          "elite_frac": 0.1}, 10, 475.0),
-    "Pendulum-v1": (MLP((16,), "tanh"), {"epochs": 60, "std": 1.0, "extra_std": 1.0, "episodes": 5,
+    "Pendulum-v1": (MLP((16,), "tanh"), {"epochs": 60, "std": 1.0, "extra_std": 1.0, "episodes": 10,
                                          "elite_frac": 0.05}, 5, -250.0),
 }
 P = 4096
