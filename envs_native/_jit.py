@@ -83,6 +83,36 @@ def jit(fn: F | None = None, **overrides: Any) -> Any:
 PIECE_OPTIONS: dict[str, Any] = {"forceinline": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
 
+def _optimize_pieces_once() -> None:
+    """Leave LLVM's module optimization of a library whose every function is always inlined
+    (a kernel's piece) to the kernel it is inlined into.
+
+    numba optimizes each compiled function's module at -O3 on its own, then again in every
+    caller that links it in.  For a piece that work is thrown away (its code is only ever
+    inlined), and it is not harmless: a piece optimized alone comes into the lane loop
+    already rewritten for scalar code, and the loop vectorizes worse."""
+    from numba.core import codegen
+
+    library: Any = getattr(codegen, "CPUCodeLibrary", None)
+    original = getattr(library, "_optimize_final_module", None)
+    if original is None or getattr(original, "_fastcem", False):
+        return
+
+    def optimize(self: Any) -> None:
+        # numba's reference-counting helpers (NRT_incref, ...) come along in every module.
+        functions = [fn for fn in self._final_module.functions
+                     if not fn.is_declaration and not fn.name.startswith(("NRT_", "nrt_"))]
+        if functions and all(b"alwaysinline" in b" ".join(fn.attributes) for fn in functions):
+            return
+        original(self)
+
+    optimize._fastcem = True  # type: ignore[attr-defined]
+    library._optimize_final_module = optimize
+
+
+_optimize_pieces_once()
+
+
 class _Piece(CPUDispatcher):
     """A dispatcher compiled without a Python wrapper: called from Python it would jump into
     nothing, so it says what to do instead."""

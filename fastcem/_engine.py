@@ -625,9 +625,7 @@ def store(states: np.ndarray, k: int, values: Any) -> None:
         states[i, k] = values[i]
 
 
-@inline
-def step_lanes(states: np.ndarray, next_states: np.ndarray, actor: Any, params: Any, mode: Any, lanes: int,
-               live: np.ndarray, rewards: np.ndarray, terminated: np.ndarray, redo: np.ndarray) -> None:
+def _step_lanes(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):
     """Step the first ``lanes`` lanes of ``states`` (``(state_dim, >= lanes)``, one column a
     lane; ``lanes`` a constant of the caller, so that LLVM knows the trip count) once, in
     ``mode``, writing each lane's next state to ``next_states`` (the same shape), its reward
@@ -637,7 +635,11 @@ def step_lanes(states: np.ndarray, next_states: np.ndarray, actor: Any, params: 
     The next states go to another array, which the caller swaps with ``states`` for the next
     step: a loop that reads and writes the same array needs LLVM's runtime overlap checks
     between its rows, which fail, and the scalar copy of the loop runs instead of the vector
-    one (and copying back costs a tenth of a CartPole step)."""
+    one (and copying back costs a tenth of a CartPole step).
+
+    Unannotated: it is also the linear policy's implementation of :func:`step_policy`
+    (returned by its overload as it is, not wrapped), and numba compares the parameters of a
+    typing function and its implementation."""
     any_redo = False
     for k in range(lanes):
         next_state, reward, term, ok, _ = advance(state_of(states, k, params), k, actor, params, mode)
@@ -656,6 +658,9 @@ def step_lanes(states: np.ndarray, next_states: np.ndarray, actor: Any, params: 
                 terminated[k] = term
 
 
+step_lanes = inline(_step_lanes)
+
+
 def step_policy(states: Any, next_states: Any, actor: Any, params: Any, mode: Any, lanes: Any, live: Any,
                 rewards: Any, terminated: Any, redo: Any) -> None:  # pragma: no cover - compiled only
     """:func:`step_lanes` for a policy actor.  The linear policy is computed inside the lane
@@ -670,11 +675,10 @@ def step_policy(states: Any, next_states: Any, actor: Any, params: Any, mode: An
 def _ol_step_policy(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):
     cls = getattr(actor, "instance_class", None)
     if cls is PolicyActor:
-
-        def linear(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):
-            step_lanes(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo)
-
-        return linear
+        # step_lanes itself, not a function calling it: each function level of numba's is
+        # optimized by LLVM on its own before it is inlined, and the lane loop is the costly
+        # part of a first run's compile.
+        return _step_lanes
     if cls is not MLPActor:
         return None
 
