@@ -33,6 +33,7 @@ from ._engine import (
     lane_count,
     load_weights,
     network_lanes,
+    one_at_a_time,
     state_of,
     step_policy,
     store,
@@ -122,13 +123,17 @@ def _load_lane(k: int, job: int, thetas: np.ndarray, init_states: np.ndarray, la
 
 
 @jit
-def play_lane(actor: Any, k: int, states: np.ndarray, params: Any, total: float, steps: int,
+def play_lane(actor: Any, k: int, states: np.ndarray, params: Any, mode: Any, total: float, steps: int,
               max_steps: int) -> float:
     """Finish the episode in lane ``k`` (its state in ``states[:, k]``, ``total`` earned in
-    ``steps`` steps so far) one step at a time in the C library's mode; returns its return."""
+    ``steps`` steps so far) one step at a time in the lanes' arithmetic
+    (:func:`~fastcem._engine.one_at_a_time`); returns its return.  Which episodes a worker
+    finishes here depends on timing, so their bits must be the lanes' (the fast mode's
+    included)."""
     state = state_of(states, k, params)
+    scalar = one_at_a_time(mode)
     while True:
-        state, reward, terminated, _, _ = advance(state, k, actor, params, Libm())
+        state, reward, terminated, _, _ = advance(state, k, actor, params, scalar)
         total += reward
         steps += 1
         if terminated or steps == max_steps:
@@ -227,7 +232,7 @@ def _worker(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any,
             for k in range(lanes):
                 if live[k]:
                     returns[ws.candidate[k], ws.episode[k]] = play_lane(
-                        actor, k, states, params, lane_ret[k], lane_steps[k], max_steps)
+                        actor, k, states, params, mode, lane_ret[k], lane_steps[k], max_steps)
             return
         step_policy(states, next_states, actor, params, mode, lanes, live, ws.rewards, terminated, ws.redo)
         states, next_states = next_states, states

@@ -130,3 +130,14 @@ def test_planner_fast_mode():
     np.testing.assert_allclose(fast.plan(state), exact.plan(state), rtol=1e-6)
     with pytest.raises(ValueError, match="env id model"):
         fastcem.CEMPlanner(lambda: None, fast=True)
+
+
+def test_a_workers_last_lanes_keep_the_fast_modes_arithmetic(rng):
+    """With 70 Pendulum candidates (all 200 steps) a worker's 64 lanes finish together and the
+    last 6 episodes run alone at the end, one at a time; with 64 candidates none do.  Alone
+    or side by side, a fast-mode episode has the same bits."""
+    thetas = population("Pendulum-v1", 70, rng)
+    tail = fastcem.evaluate(thetas, "Pendulum-v1", reset_seeds=[5], num_threads=1, fast=True)
+    lanes = fastcem.evaluate(thetas[6:], "Pendulum-v1", reset_seeds=[5], num_threads=1, fast=True)
+    assert tail[64:].tobytes() == lanes[58:].tobytes()
+    assert tail.tobytes() != fastcem.evaluate(thetas, "Pendulum-v1", reset_seeds=[5], num_threads=1).tobytes()
