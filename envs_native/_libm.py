@@ -70,52 +70,35 @@ def fma(typingctx: object, x: types.Type, y: types.Type, z: types.Type) -> tuple
     return sig, codegen
 
 
+# A float type and the integer type of its bits, both ways.
+_INT_OF = {types.float64: types.int64, types.float32: types.int32}
+_FLOAT_OF = {i: f for f, i in _INT_OF.items()}
+
+
 @intrinsic
 def bits(typingctx: object, x: types.Type) -> tuple[types.Signature, object] | None:
-    """The IEEE-754 bit pattern of a float64 as an int64."""
-    if x != types.float64:
+    """The IEEE-754 bit pattern of a float64 as an int64 (of a float32 as an int32)."""
+    if x not in _INT_OF:
         return None
+    out = _INT_OF[x]
 
     def codegen(context: object, builder: ir.IRBuilder, signature: object, args: list) -> ir.Value:
-        return builder.bitcast(args[0], ir.IntType(64))
+        return builder.bitcast(args[0], ir.IntType(out.bitwidth))
 
-    return types.int64(types.float64), codegen
+    return out(x), codegen
 
 
 @intrinsic
 def from_bits(typingctx: object, b: types.Type) -> tuple[types.Signature, object] | None:
-    """The float64 with the given IEEE-754 bit pattern."""
-    if b != types.int64:
+    """The float64 with the given IEEE-754 bit pattern, an int64 (the float32 of an int32)."""
+    if b not in _FLOAT_OF:
         return None
+    out = _FLOAT_OF[b]
 
     def codegen(context: object, builder: ir.IRBuilder, signature: object, args: list) -> ir.Value:
-        return builder.bitcast(args[0], ir.DoubleType())
+        return builder.bitcast(args[0], ir.DoubleType() if out == types.float64 else ir.FloatType())
 
-    return types.float64(types.int64), codegen
-
-
-@intrinsic
-def bits32(typingctx: object, x: types.Type) -> tuple[types.Signature, object] | None:
-    """The IEEE-754 bit pattern of a float32 as an int32."""
-    if x != types.float32:
-        return None
-
-    def codegen(context: object, builder: ir.IRBuilder, signature: object, args: list) -> ir.Value:
-        return builder.bitcast(args[0], ir.IntType(32))
-
-    return types.int32(types.float32), codegen
-
-
-@intrinsic
-def from_bits32(typingctx: object, b: types.Type) -> tuple[types.Signature, object] | None:
-    """The float32 with the given IEEE-754 bit pattern (an int32)."""
-    if b != types.int32:
-        return None
-
-    def codegen(context: object, builder: ir.IRBuilder, signature: object, args: list) -> ir.Value:
-        return builder.bitcast(args[0], ir.FloatType())
-
-    return types.float32(types.int32), codegen
+    return out(b), codegen
 
 
 @jit

@@ -437,7 +437,7 @@ def mlp_forward(actor: MLPActor, k: int) -> Any:
     y = actor.y
     sizes = actor.sizes
     lanes = actor.actions.shape[0]
-    w = actor.columns
+    w = actor.columns.reshape(-1)  # parameter r of lane k at r * lanes + k
     layers = sizes.shape[0] - 1
     off = 0
     for layer in range(layers):
@@ -449,29 +449,29 @@ def mlp_forward(actor: MLPActor, k: int) -> Any:
             group = _UNIT_GROUP if j0 + _UNIT_GROUP <= n_out else 1
             for u in range(group):
                 row = off + j0 * n_in + u
-                v = x[_u(k)] * w[_u(row), _u(k)]
+                v = x[_u(k)] * w[_u(row * lanes + k)]
                 for i in range(1, n_in):
-                    v += x[_u(i * lanes + k)] * w[_u(row + i * group), _u(k)]
+                    v += x[_u(i * lanes + k)] * w[_u((row + i * group) * lanes + k)]
                 y[_u((j0 + u) * lanes + k)] = v
             j0 += group
-        for j in range(n_out):
-            v = w[_u(bias + j), _u(k)] + y[_u(j * lanes + k)]
-            y[_u(j * lanes + k)] = activate(actor.activation, v) if layer < layers - 1 else v
+        add_bias(actor.activation, layer < layers - 1, y, k, lanes, w, bias * lanes + k, lanes, n_out)
         off = bias + n_out
         x, y = y, x
     return x
 
 
 @inline
-def add_bias(activation: Any, hidden: bool, y: np.ndarray, w: np.ndarray, w0: int, count: int) -> None:
-    """A layer's last step for the lanes side by side, ``y[m] = b + y[m]`` with ``b = w[w0 +
-    m]`` for ``m < count``, then the activation if the layer is ``hidden``."""
+def add_bias(activation: Any, hidden: bool, y: np.ndarray, y0: int, y_step: int, w: np.ndarray, w0: int,
+             w_step: int, count: int) -> None:
+    """A layer's last step, ``y[y0 + m y_step] = b + y[y0 + m y_step]`` with ``b = w[w0 + m
+    w_step]`` for ``m < count``, then the activation if the layer is ``hidden``: every lane's
+    units at once (steps 1) or one lane's (steps ``lanes``)."""
     if hidden:
         for m in range(count):
-            y[_u(m)] = activate(activation, w[_u(w0 + m)] + y[_u(m)])
+            y[_u(y0 + m * y_step)] = activate(activation, w[_u(w0 + m * w_step)] + y[_u(y0 + m * y_step)])
     else:
         for m in range(count):
-            y[_u(m)] = w[_u(w0 + m)] + y[_u(m)]
+            y[_u(y0 + m * y_step)] = w[_u(w0 + m * w_step)] + y[_u(y0 + m * y_step)]
 
 
 @inline
@@ -503,7 +503,7 @@ def mlp_forward_lanes(actor: MLPActor) -> Any:
             weighted_sums(y, j0 * lanes, lanes, x, 0, lanes, w, (off + j0 * n_in) * lanes, lanes, lanes, n_in,
                           1, actor.lanes)
             j0 += 1
-        add_bias(actor.activation, layer < layers - 1, y, w, bias * lanes, n_out * lanes)
+        add_bias(actor.activation, layer < layers - 1, y, 0, 1, w, bias * lanes, 1, n_out * lanes)
         off = bias + n_out
         x, y = y, x
     return x

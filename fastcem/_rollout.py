@@ -158,9 +158,10 @@ class Workspace(NamedTuple):
     cursor: np.ndarray  # int64, (2,)
 
     @classmethod
-    def new(cls, state_dim: int, policy_dim: int, lanes: int, weight_type: Any = np.float64) -> Workspace:
-        """Buffers for ``lanes`` lanes; the policy's parameters (``weights``) in
-        ``weight_type`` (a network's type)."""
+    def new(cls, state_dim: int, policy_dim: int, lanes: int, policy: MLP | None = None) -> Workspace:
+        """Buffers for ``lanes`` lanes; the policy's parameters (``weights``) in float64 for
+        the linear policy (None), in a network's type for a network."""
+        weight_type = np.float64 if policy is None else policy.np_dtype
         # Zeros, not np.empty: an idle lane keeps stepping, and garbage could be a subnormal
         # number, which is slow.
         f, b, i = np.float64, np.bool_, np.int64
@@ -309,8 +310,7 @@ def evaluate_population(thetas: np.ndarray, init_states: np.ndarray, params: Any
     lanes = worker_lanes(policy, spec.lanes, spec.obs_dim, spec.act_dim)
 
     def work(_: int) -> None:
-        ws = Workspace.new(init_states.shape[2], thetas.shape[1], lanes,
-                           np.float64 if policy is None else policy.np_dtype)
+        ws = Workspace.new(init_states.shape[2], thetas.shape[1], lanes, policy)
         actor = make_actor(policy, ws, spec.obs_dim, spec.act_dim, spec.discrete)
         _worker(thetas, init_states, params, mode, max_steps, queue, returns, ws, actor)
 

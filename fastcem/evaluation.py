@@ -238,8 +238,7 @@ def rollout(
     observations = np.zeros((n + 1, info.obs_dim), dtype=np.float32)
     actions = np.zeros(n, dtype=np.int64 if info.discrete else np.float64)
     rewards = np.zeros(n)
-    weight_type = np.float64 if mlp is None else mlp.np_dtype
-    ws = _rollout.Workspace.new(info.spec.kernel_state_dim, arr.shape[1], 1, weight_type)
+    ws = _rollout.Workspace.new(info.spec.kernel_state_dim, arr.shape[1], 1, mlp)
     actor = _rollout.make_actor(mlp, ws, info.obs_dim, info.act_dim, info.discrete)
     ws.weights[:, 0] = arr[0] if mlp is None else arr[0][actor.order]
     _, steps, terminated = _rollout.record_episode(actor, start, params, Libm(), n, states, observations, actions,

@@ -29,7 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from envs_native._jit import inline
-from envs_native._libm import bits, bits32, from_bits, from_bits32
+from envs_native._libm import bits, from_bits
 
 __all__ = ["ACTIVATIONS", "DTYPES", "MLP", "TANH32_MAX_ULP", "TANH_MAX_ULP", "tanh_numpy", "tanh_numpy32",
            "tanh_ops", "tanh_ops32"]
@@ -209,11 +209,11 @@ def tanh_ops32(x: np.float32) -> np.float32:
     kf = shifted - _MAGIC32
     r = (y - kf * _LN2_HI32) - kf * _LN2_LO32
     q = _expm1_32_lanes(r)
-    scale = from_bits32(np.int32((bits32(shifted) - _MAGIC32_BITS + np.int32(127)) << np.int32(23)))
+    scale = from_bits(np.int32((bits(shifted) - _MAGIC32_BITS + np.int32(127)) << np.int32(23)))
     e = (scale - _ONE32) + scale * q
     t = e / (e + _TWO32)
     t = _ONE32 if big else t
-    return from_bits32(np.int32((bits32(t) & _ABS32) | (bits32(x) & _SIGN32)))
+    return from_bits(np.int32((bits(t) & _ABS32) | (bits(x) & _SIGN32)))
 
 
 @inline
