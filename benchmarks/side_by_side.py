@@ -1,13 +1,16 @@
 """Speed of two checkouts side by side, for a change to a hot loop:
 
     git worktree add ../before <commit>
-    python benchmarks/side_by_side.py ../before . [--rounds 5]
+    python benchmarks/side_by_side.py ../before . [--rounds 15]
 
-Each round runs the same measurements (``evaluate`` on both envs in both modes, ``train``,
-the exact planner; public API only) in a fresh process for each checkout in turn, with its
-own ``PYTHONPATH`` and numba cache, and the table gives the medians over the rounds and
-their ratio.  Interleaving the two matters on a machine whose speed drifts from one minute
-to the next: a single run of each says little.
+Each checkout runs in a process of its own (its own ``PYTHONPATH`` and numba cache) that
+stays up for the whole comparison.  The driver asks the two in turn for one short
+measurement (``evaluate`` on both envs in both modes, ``train``, the exact planner; public
+API only): before, after, after, before, ... so that each pair of measurements is taken
+seconds apart.  The table gives each side's median and the median of the per-pair
+ratios.  On a machine whose speed drifts by 1.5x from one minute to the next, a ratio of
+two measurements taken seconds apart is what says something; medians of runs minutes
+apart do not.
 """
 
 from __future__ import annotations
@@ -20,70 +23,135 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import IO
 
-MEASURE = r'''
+SERVER = r'''
 import json, sys, time
 import numpy as np
-sys.path.insert(0, sys.argv[1] + "/benchmarks")
+sys.path.insert(0, sys.argv[2])  # this checkout's helpers (public API only) on both sides
 import fastcem
-from common import balancing_cartpole, pendulum_population, steps_per_second
-out = {}
-for env, th in (("CartPole-v1", balancing_cartpole()), ("Pendulum-v1", pendulum_population())):
-    for fast in (False, True):
-        out[f"evaluate {env} {'fast' if fast else 'exact'}, M steps/s"] = (
-            steps_per_second(env, th, 2, repeats=9, fast=fast) / 1e6)
-for env in ("CartPole-v1", "Pendulum-v1"):
-    fastcem.train(env, epochs=1, batch_size=64, seed=0)
+from common import balancing_cartpole, env_steps, pendulum_population
+
+THREADS = int(sys.argv[3])
+THETAS = {"CartPole-v1": balancing_cartpole(), "Pendulum-v1": pendulum_population()}
+
+
+def evaluate(env, fast):
+    thetas = THETAS[env]
+    returns = fastcem.evaluate(thetas, env, seed=0, num_threads=THREADS, fast=fast)
     times = []
-    for r in range(5):
+    for _ in range(3):
         t = time.perf_counter()
-        fastcem.train(env, epochs=8, batch_size=4096, seed=r)
+        fastcem.evaluate(thetas, env, seed=0, num_threads=THREADS, fast=fast)
         times.append(time.perf_counter() - t)
-    out[f"train {env} 8 x 4096, ms"] = 1e3 * float(np.median(times))
-planner = fastcem.CEMPlanner("Pendulum-v1", plan_horizon=30, num_candidates=1000, top_k=100, num_iters=5,
-                             action_bounds=(-2.0, 2.0), seed=0, warm_start=False)
-state = np.array([np.pi, 0.0])
-planner.plan(state)
-rates = []
-for _ in range(7):
+    return env_steps(env, thetas, returns) / min(times) / 1e6
+
+
+def train(env):
     t = time.perf_counter()
-    for _ in range(50):
-        planner.plan(state)
-    rates.append(50 / (time.perf_counter() - t))
-out["planner Pendulum exact, decisions/s"] = float(np.median(rates))
-print(json.dumps(out))
+    fastcem.train(env, epochs=8, batch_size=4096, seed=0, num_threads=THREADS)
+    return 1e3 * (time.perf_counter() - t)
+
+
+PLANNER = fastcem.CEMPlanner("Pendulum-v1", plan_horizon=30, num_candidates=1000, top_k=100, num_iters=5,
+                            action_bounds=(-2.0, 2.0), seed=0, warm_start=False)
+
+
+def plan():
+    state = np.array([np.pi, 0.0])
+    t = time.perf_counter()
+    for _ in range(20):
+        PLANNER.plan(state)
+    return 20 / (time.perf_counter() - t)
+
+
+MEASUREMENTS = {}
+for env in ("CartPole-v1", "Pendulum-v1"):
+    for fast in (False, True):
+        MEASUREMENTS[f"evaluate {env} {'fast' if fast else 'exact'}, M steps/s"] = (
+            lambda env=env, fast=fast: evaluate(env, fast))
+for env in ("CartPole-v1", "Pendulum-v1"):
+    MEASUREMENTS[f"train {env} 8 x 4096, ms"] = lambda env=env: train(env)
+MEASUREMENTS["planner Pendulum exact, decisions/s"] = plan
+
+for measure in MEASUREMENTS.values():  # compile, and warm up
+    measure()
+print(json.dumps(list(MEASUREMENTS)), flush=True)
+for line in sys.stdin:
+    print(json.dumps(MEASUREMENTS[line.strip()]()), flush=True)
 '''
 
 
-def _measure(checkout: Path, cache: str) -> dict[str, float]:
-    env = {**os.environ, "PYTHONPATH": str(checkout), "NUMBA_CACHE_DIR": cache}
-    out = subprocess.run([sys.executable, "-c", MEASURE, str(checkout)], env=env, cwd=checkout, check=True,
-                         capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+class _Checkout:
+    """A process measuring one checkout on request."""
+
+    def __init__(self, path: Path, cache: str, threads: int) -> None:
+        env = {**os.environ, "PYTHONPATH": str(path), "NUMBA_CACHE_DIR": cache}
+        argv = [sys.executable, "-c", SERVER, str(path), str(Path(__file__).parent), str(threads)]
+        self.process = subprocess.Popen(argv, env=env, cwd=path, text=True, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE)
+
+    def _line(self) -> object:
+        stdout: IO[str] = self.process.stdout  # type: ignore[assignment]
+        line = stdout.readline()
+        if not line:
+            raise RuntimeError(f"the measuring process exited with {self.process.wait()}")
+        return json.loads(line)
+
+    def names(self) -> list[str]:
+        names = self._line()
+        assert isinstance(names, list)
+        return names
+
+    def measure(self, name: str) -> float:
+        stdin: IO[str] = self.process.stdin  # type: ignore[assignment]
+        stdin.write(name + "\n")
+        stdin.flush()
+        value = self._line()
+        assert isinstance(value, float)
+        return value
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("before", type=Path, help="the checkout to compare against (a git worktree)")
     parser.add_argument("after", type=Path, help="the checkout with the change")
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default %(default)s)")
+    parser.add_argument("--rounds", type=int, default=15, help="pairs of each measurement (default %(default)s)")
+    parser.add_argument("--threads", type=int, default=2, help="threads of evaluate and train (default %(default)s)")
     args = parser.parse_args()
-    checkouts = {"before": args.before.resolve(), "after": args.after.resolve()}
-    rows: dict[str, list[dict[str, float]]] = {name: [] for name in checkouts}
     with tempfile.TemporaryDirectory() as before_cache, tempfile.TemporaryDirectory() as after_cache:
-        caches = {"before": before_cache, "after": after_cache}
-        for name, path in checkouts.items():  # compile outside the rounds
-            _measure(path, caches[name])
-        for r in range(args.rounds):
-            for name, path in checkouts.items():
-                rows[name].append(_measure(path, caches[name]))
-            print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
-    print("| 2 threads, P = 4096 | before | after | after / before |\n|---|---:|---:|---:|")
-    for key in rows["before"][0]:
-        before = statistics.median(row[key] for row in rows["before"])
-        after = statistics.median(row[key] for row in rows["after"])
-        print(f"| {key} | {before:.1f} | {after:.1f} | {after / before:.2f} |")
-    print(f"\nMedians of {args.rounds} interleaved rounds; for times (ms) lower is better.")
+        # One at a time: compiling both at once would compete for the 2 cores the measurements use.
+        before = _Checkout(args.before.resolve(), before_cache, args.threads)
+        names = before.names()
+        after = _Checkout(args.after.resolve(), after_cache, args.threads)
+        if after.names() != names:
+            raise SystemExit("the two checkouts' measuring processes differ")
+        values: dict[str, dict[str, list[float]]] = {n: {"before": [], "after": []} for n in names}
+        try:
+            for r in range(args.rounds):
+                # Alternate which side goes first, so that neither is always measured warmer.
+                order = ((before, "before"), (after, "after")) if r % 2 == 0 else ((after, "after"), (before, "before"))
+                for name in names:
+                    for side, label in order:
+                        values[name][label].append(side.measure(name))
+                print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
+        finally:
+            before.close()
+            after.close()
+    print(f"| {args.threads} threads, P = 4096 | before | after | after / before (median of pairs) | pairs' range |")
+    print("|---|---:|---:|---:|---|")
+    for name, sides in values.items():
+        ratios = sorted(a / b for a, b in zip(sides["after"], sides["before"], strict=True))
+        low, high = ratios[len(ratios) // 4], ratios[(3 * len(ratios)) // 4]
+        print(f"| {name} | {statistics.median(sides['before']):.1f} | {statistics.median(sides['after']):.1f} | "
+              f"{statistics.median(ratios):.2f} | {low:.2f}-{high:.2f} (quartiles) |")
+    print(f"\n{args.rounds} pairs of each measurement, the two sides measured seconds apart, in alternating order; "
+          "for times (ms) lower is better.")
 
 
 if __name__ == "__main__":
