@@ -3,14 +3,16 @@
     git worktree add ../before <commit>
     python benchmarks/side_by_side.py ../before . [--rounds 15]
 
-Each checkout runs in a process of its own (its own ``PYTHONPATH`` and numba cache) that
-stays up for the whole comparison.  The driver asks the two in turn for one short
-measurement (``evaluate`` on both envs in both modes, ``train``, the exact planner; public
-API only): before, after, after, before, ... so that each pair of measurements is taken
-seconds apart.  The table gives each side's median and the median of the per-pair
-ratios.  On a machine whose speed drifts by 1.5x from one minute to the next, a ratio of
-two measurements taken seconds apart is what says something; medians of runs minutes
-apart do not.
+Each checkout runs in a process of its own (its own ``PYTHONPATH`` and numba cache).  The
+driver asks the two in turn for one short measurement (``evaluate`` on both envs in both
+modes, ``train``, the exact planner; public API only): before, after, after, before, ...
+so that each pair of measurements is taken seconds apart; then both processes are replaced
+by fresh ones, ``--processes`` times.  The table gives each side's median and the median of
+the per-pair ratios.  On a machine whose speed drifts by 1.5x from one minute to the next, a
+ratio of two measurements taken seconds apart is what says something; medians of runs
+minutes apart do not.  A process can also run at one speed throughout, 1.5x off another
+process of the same code started seconds later (seen here in both modes, with and without
+address randomization), so a comparison takes several processes per side.
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ for env in ("CartPole-v1", "Pendulum-v1"):
     MEASUREMENTS[f"train {env} 8 x 4096, ms"] = lambda env=env: train(env)
 MEASUREMENTS["planner Pendulum exact, decisions/s"] = plan
 
+MEASUREMENTS = {name: m for name, m in MEASUREMENTS.items() if sys.argv[4] in name}
 for measure in MEASUREMENTS.values():  # compile, and warm up
     measure()
 print(json.dumps(list(MEASUREMENTS)), flush=True)
@@ -85,9 +88,9 @@ for line in sys.stdin:
 class _Checkout:
     """A process measuring one checkout on request."""
 
-    def __init__(self, path: Path, cache: str, threads: int) -> None:
+    def __init__(self, path: Path, cache: str, threads: int, only: str) -> None:
         env = {**os.environ, "PYTHONPATH": str(path), "NUMBA_CACHE_DIR": cache}
-        argv = [sys.executable, "-c", SERVER, str(path), str(Path(__file__).parent), str(threads)]
+        argv = [sys.executable, "-c", SERVER, str(path), str(Path(__file__).parent), str(threads), only]
         self.process = subprocess.Popen(argv, env=env, cwd=path, text=True, stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE)
 
@@ -121,28 +124,36 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("before", type=Path, help="the checkout to compare against (a git worktree)")
     parser.add_argument("after", type=Path, help="the checkout with the change")
-    parser.add_argument("--rounds", type=int, default=15, help="pairs of each measurement (default %(default)s)")
+    parser.add_argument("--processes", type=int, default=4,
+                        help="fresh processes per side, one after another (default %(default)s)")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="pairs of each measurement per process (default %(default)s)")
     parser.add_argument("--threads", type=int, default=2, help="threads of evaluate and train (default %(default)s)")
+    parser.add_argument("--only", default="", help="the measurements whose name contains this text")
     args = parser.parse_args()
+    values: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory() as before_cache, tempfile.TemporaryDirectory() as after_cache:
-        # One at a time: compiling both at once would compete for the 2 cores the measurements use.
-        before = _Checkout(args.before.resolve(), before_cache, args.threads)
-        names = before.names()
-        after = _Checkout(args.after.resolve(), after_cache, args.threads)
-        if after.names() != names:
-            raise SystemExit("the two checkouts' measuring processes differ")
-        values: dict[str, dict[str, list[float]]] = {n: {"before": [], "after": []} for n in names}
-        try:
-            for r in range(args.rounds):
-                # Alternate which side goes first, so that neither is always measured warmer.
-                order = ((before, "before"), (after, "after")) if r % 2 == 0 else ((after, "after"), (before, "before"))
-                for name in names:
-                    for side, label in order:
-                        values[name][label].append(side.measure(name))
-                print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
-        finally:
-            before.close()
-            after.close()
+        for p in range(args.processes):
+            # One at a time: compiling both at once would compete for the 2 cores the measurements use.
+            before = _Checkout(args.before.resolve(), before_cache, args.threads, args.only)
+            names = before.names()
+            after = _Checkout(args.after.resolve(), after_cache, args.threads, args.only)
+            if after.names() != names:
+                raise SystemExit("the two checkouts' measuring processes differ")
+            for n in names:
+                values.setdefault(n, {"before": [], "after": []})
+            try:
+                for r in range(args.rounds):
+                    # Alternate which side goes first, so that neither is always measured warmer.
+                    first = (r + p) % 2 == 0
+                    order = ((before, "before"), (after, "after")) if first else ((after, "after"), (before, "before"))
+                    for name in names:
+                        for side, label in order:
+                            values[name][label].append(side.measure(name))
+            finally:
+                before.close()
+                after.close()
+            print(f"processes {p + 1}/{args.processes} done", file=sys.stderr, flush=True)
     print(f"| {args.threads} threads, P = 4096 | before | after | after / before (median of pairs) | pairs' range |")
     print("|---|---:|---:|---:|---|")
     for name, sides in values.items():
@@ -150,8 +161,8 @@ def main() -> None:
         low, high = ratios[len(ratios) // 4], ratios[(3 * len(ratios)) // 4]
         print(f"| {name} | {statistics.median(sides['before']):.1f} | {statistics.median(sides['after']):.1f} | "
               f"{statistics.median(ratios):.2f} | {low:.2f}-{high:.2f} (quartiles) |")
-    print(f"\n{args.rounds} pairs of each measurement, the two sides measured seconds apart, in alternating order; "
-          "for times (ms) lower is better.")
+    print(f"\n{args.processes} processes per side, {args.rounds} pairs of each measurement in each, the two sides "
+          "measured seconds apart, in alternating order; for times (ms) lower is better.")
 
 
 if __name__ == "__main__":
