@@ -309,14 +309,18 @@ def evaluate_population(thetas: np.ndarray, init_states: np.ndarray, params: Any
     queue = np.zeros(1, dtype=np.int64)
     lanes = worker_lanes(policy, spec.lanes, spec.obs_dim, spec.act_dim)
 
-    def work(_: int) -> None:
-        ws = Workspace.new(init_states.shape[2], thetas.shape[1], lanes, policy)
-        actor = make_actor(policy, ws, spec.obs_dim, spec.act_dim, spec.discrete)
-        _worker(thetas, init_states, params, mode, max_steps, queue, returns, ws, actor)
-
     # A worker per ``lanes`` episodes at most: starting a thread costs about 0.1 ms, more than
     # a small population's episodes.
-    run_workers(min(num_workers, -(-returns.size // lanes)), work)
+    workers = min(num_workers, -(-returns.size // lanes))
+    # Each worker's buffers are made here, before any starts: a worker made them itself on
+    # its own thread, holding the GIL while the other waited for it to start.
+    spaces = [Workspace.new(init_states.shape[2], thetas.shape[1], lanes, policy) for _ in range(workers)]
+    actors = [make_actor(policy, ws, spec.obs_dim, spec.act_dim, spec.discrete) for ws in spaces]
+
+    def work(w: int) -> None:
+        _worker(thetas, init_states, params, mode, max_steps, queue, returns, spaces[w], actors[w])
+
+    run_workers(workers, work)
     total = returns[:, 0].copy()
     for e in range(1, returns.shape[1]):
         total += returns[:, e]
