@@ -1,7 +1,7 @@
 """Speed of two checkouts side by side, for a change to a hot loop:
 
     git worktree add ../before <commit>
-    python benchmarks/side_by_side.py ../before . [--rounds 15]
+    python benchmarks/side_by_side.py ../before . [--processes 4] [--rounds 4] [--threads 1] [--only CartPole]
 
 Each checkout runs in a process of its own (its own ``PYTHONPATH`` and numba cache).  The
 driver asks the two in turn for one short measurement (``evaluate`` on both envs in both
@@ -138,11 +138,11 @@ def main() -> None:
             before = _Checkout(args.before.resolve(), before_cache, args.threads, args.only)
             names = before.names()
             after = _Checkout(args.after.resolve(), after_cache, args.threads, args.only)
-            if after.names() != names:
-                raise SystemExit("the two checkouts' measuring processes differ")
-            for n in names:
-                values.setdefault(n, {"before": [], "after": []})
             try:
+                if after.names() != names:
+                    raise SystemExit("the two checkouts' measuring processes differ")
+                for n in names:
+                    values.setdefault(n, {"before": [], "after": []})
                 for r in range(args.rounds):
                     # Alternate which side goes first, so that neither is always measured warmer.
                     first = (r + p) % 2 == 0

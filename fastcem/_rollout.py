@@ -312,8 +312,8 @@ def evaluate_population(thetas: np.ndarray, init_states: np.ndarray, params: Any
     # A worker per ``lanes`` episodes at most: starting a thread costs about 0.1 ms, more than
     # a small population's episodes.
     workers = min(num_workers, -(-returns.size // lanes))
-    # Each worker's buffers are made here, before any starts: a worker made them itself on
-    # its own thread, holding the GIL while the other waited for it to start.
+    # Every worker's buffers are made here, before any starts, so that no worker holds the
+    # GIL making its own while another waits to start.
     spaces = [Workspace.new(init_states.shape[2], thetas.shape[1], lanes, policy) for _ in range(workers)]
     actors = [make_actor(policy, ws, spec.obs_dim, spec.act_dim, spec.discrete) for ws in spaces]
 
