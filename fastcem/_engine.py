@@ -33,6 +33,7 @@ import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
+from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, overload
 
 from envs_native._jit import inline, optimize_alone, overload_options
@@ -622,6 +623,56 @@ def _ol_one_at_a_time(mode):
     if getattr(mode, "instance_class", None) in CERTAIN:
         return lambda mode: mode
     return lambda mode: Libm()
+
+
+@intrinsic
+def with_columns(typingctx, a, n):
+    """The 2-D C-contiguous array ``a`` with ``n`` (which must be ``a.shape[1]``) as its column
+    count: the same data, its row stride ``n`` items.  Where ``n`` is a constant of the
+    kernel, so are the array's strides, and a loop over lanes addresses every row of it from
+    one register with constant offsets, as it does an array the kernel made itself; with the
+    column count read from the array, each row's address is computed and held apart, and
+    CartPole's lane loop ran out of registers (20 reloads a step).  Unchecked: the caller
+    compares ``n`` with ``a.shape[1]`` first."""
+    if not (isinstance(a, types.Array) and a.ndim == 2 and a.layout == "C" and isinstance(n, types.Integer)):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        source = context.make_array(array_type)(context, builder, args[0])
+        view = context.make_array(array_type)(context, builder)
+        columns = context.cast(builder, args[1], signature.args[1], types.intp)
+        itemsize = context.get_constant(types.intp, context.get_abi_sizeof(context.get_data_type(array_type.dtype)))
+        rows = cgutils.unpack_tuple(builder, source.shape)[0]
+        context.populate_array(view, data=source.data, shape=cgutils.pack_array(builder, [rows, columns]),
+                               strides=cgutils.pack_array(builder, [builder.mul(columns, itemsize), itemsize]),
+                               itemsize=source.itemsize, meminfo=source.meminfo, parent=source.parent)
+        return impl_ret_borrowed(context, builder, array_type, view._getvalue())
+
+    return a(a, n), codegen
+
+
+@inline
+def lane_view(a: np.ndarray, lanes: int) -> np.ndarray:
+    """:func:`with_columns` of lane buffer ``a`` (``(rows, lanes)``), checked: a buffer made
+    for another lane count than the compiled one (a stale cache) is an error, not a write
+    past its end."""
+    if a.shape[1] != lanes:
+        raise ValueError("lane buffers and compiled lane count differ: clear numba's cache")
+    return with_columns(a, lanes)
+
+
+def with_lanes(actor: Any, weights: Any) -> Any:  # pragma: no cover - compiled only
+    """``actor`` reading its parameters from ``weights`` (the same array as its own, seen
+    through :func:`with_columns`): a linear policy's; any other actor unchanged."""
+    raise NotImplementedError
+
+
+@overload(with_lanes, **INLINE)
+def _ol_with_lanes(actor, weights):
+    if getattr(actor, "instance_class", None) is PolicyActor:
+        return lambda actor, weights: PolicyActor(weights)
+    return lambda actor, weights: actor
 
 
 # --- the stepper ----------------------------------------------------------------------------

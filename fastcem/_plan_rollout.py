@@ -11,7 +11,7 @@ import numpy as np
 from envs_native._jit import inline, jit
 from envs_native.modes import Libm
 
-from ._engine import PlanActor, advance, state_of, step_lanes, store
+from ._engine import PlanActor, advance, lane_view, state_of, step_lanes, store
 from ._parallel import run_workers
 from ._philox import normal_quad
 from ._rollout import barrier, fetch_add
@@ -127,9 +127,9 @@ def _plan_worker(
     stops at termination, exactly as a single rollout does."""
     num_candidates, horizon = actions.shape
     num_blocks = -(-num_candidates // LANES)
-    acts = ws.acts
-    states = ws.states
-    next_states = ws.scratch
+    acts = lane_view(ws.acts, LANES)
+    states = lane_view(ws.states, LANES)
+    next_states = lane_view(ws.scratch, LANES)
     rewards = ws.rewards
     terminated = ws.terminated
     live = ws.live

@@ -31,12 +31,14 @@ from ._engine import (
     env_lanes,
     env_observation,
     lane_count,
+    lane_view,
     load_weights,
     network_lanes,
     one_at_a_time,
     state_of,
     step_policy,
     store,
+    with_lanes,
 )
 from ._parallel import run_workers
 from .mlp import MLP
@@ -209,12 +211,14 @@ def _worker(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any,
     ``actor`` the policy of ``ws.weights``."""
     num_jobs = returns.shape[0] * returns.shape[1]
     lanes = policy_lanes(actor, params)
-    if ws.live.shape[0] != lanes or ws.states.shape[1] != lanes or ws.weights.shape[1] != lanes:
-        # The lane count is compiled in; a stale cached kernel must not write past the buffers.
+    if ws.live.shape[0] != lanes:
+        # The lane count is compiled in; a stale cached kernel must not write past the buffers
+        # (lane_view checks the 2-D ones).
         raise ValueError("workspace and compiled lane count differ: clear numba's cache")
-    states = ws.states
-    next_states = ws.scratch
-    weights = ws.weights
+    states = lane_view(ws.states, lanes)
+    next_states = lane_view(ws.scratch, lanes)
+    weights = lane_view(ws.weights, lanes)
+    actor = with_lanes(actor, weights)
     live = ws.live
     terminated = ws.terminated
     lane_ret = ws.returns

@@ -52,7 +52,7 @@ from envs_native.modes import Libm
 from envs_native.spec import registered_ids
 
 from ._checks import check_int, check_num_threads
-from ._engine import GivenActor, env_observation, state_of, step_lanes, store
+from ._engine import GivenActor, env_observation, lane_view, state_of, step_lanes, store
 from ._parallel import num_workers, run_workers
 
 __all__ = ["NativeVectorEnv", "make_vec"]
@@ -85,8 +85,8 @@ def _step_block(states: np.ndarray, actions: np.ndarray, resetting: np.ndarray, 
             lanes[d, k] = states[i, d]
         block_actions[k] = actions[i]
         live[k] = not resetting[i]
-    step_lanes(lanes, next_lanes, GivenActor(block_actions, np.int64(0)), params, mode, LANES, live, lane_rewards,
-               lane_terminated, redo)
+    step_lanes(lane_view(lanes, LANES), lane_view(next_lanes, LANES), GivenActor(block_actions, np.int64(0)), params,
+               mode, LANES, live, lane_rewards, lane_terminated, redo)
     for k in range(num):
         i = first + k
         if resetting[i]:  # already given its reset state: reward 0, no flags
