@@ -151,6 +151,26 @@ def inline(fn: F) -> F:
     return piece
 
 
+def inline_noalias(fn: F) -> F:
+    """:func:`inline`, with every array argument declared ``noalias`` (numba's internal
+    ``noalias`` flag, which ``njit`` does not take): the caller promises that no two of them
+    share memory.  LLVM turns that into alias scopes where it inlines the piece, and a loop
+    over lanes that reads some arrays and writes others vectorizes without checking at run
+    time, every time it starts, that no written row overlaps any other (hundreds of compares
+    before each CartPole step, a tenth of its time)."""
+    piece: Any = inline(fn)
+    compiler = piece._compiler
+    customize = compiler._customize_flags
+
+    def with_noalias(flags: Any) -> Any:
+        flags = customize(flags)
+        flags.noalias = True
+        return flags
+
+    compiler._customize_flags = with_noalias
+    return piece
+
+
 def overload_options() -> dict[str, Any]:
     """Keyword arguments of ``numba.extending.overload`` for a piece: always inlined, and no
     ``cache`` (the implementation is compiled into its callers, which carry the cache)."""

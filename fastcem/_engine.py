@@ -36,7 +36,7 @@ from numba.core import cgutils
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, overload
 
-from envs_native._jit import inline, optimize_alone, overload_options
+from envs_native._jit import inline, inline_noalias, optimize_alone, overload_options
 from envs_native.modes import CERTAIN, Libm, clip
 from envs_native.spec import Box, Discrete, EnvSpec, spec_of_params
 
@@ -707,9 +707,10 @@ def _step_lanes(states, next_states, actor, params, mode, lanes, live, rewards, 
     between its rows, which fail, and the scalar copy of the loop runs instead of the vector
     one (and copying back costs a tenth of a CartPole step).
 
-    Unannotated: it is also the linear policy's implementation of :func:`step_policy`
-    (returned by its overload as it is, not wrapped), and numba compares the parameters of a
-    typing function and its implementation."""
+    No two of the arrays (the actor's included) may share memory: the piece is compiled
+    ``noalias`` (:func:`envs_native._jit.inline_noalias`), which spares the lane loop LLVM's
+    overlap checks between every row it writes and every other row it touches, run each
+    time the loop starts."""
     any_redo = False
     for k in range(lanes):
         next_state, reward, term, ok, _ = advance(state_of(states, k, params), k, actor, params, mode)
@@ -728,7 +729,7 @@ def _step_lanes(states, next_states, actor, params, mode, lanes, live, rewards, 
                 terminated[k] = term
 
 
-step_lanes = inline(_step_lanes)
+step_lanes = inline_noalias(_step_lanes)
 
 
 def step_policy(states: Any, next_states: Any, actor: Any, params: Any, mode: Any, lanes: Any, live: Any,
@@ -745,10 +746,11 @@ def step_policy(states: Any, next_states: Any, actor: Any, params: Any, mode: An
 def _ol_step_policy(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):
     cls = getattr(actor, "instance_class", None)
     if cls is PolicyActor:
-        # step_lanes itself, not a function calling it: each function level of numba's is
-        # optimized by LLVM on its own before it is inlined, and the lane loop is the costly
-        # part of a first run's compile.
-        return _step_lanes
+
+        def linear(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):
+            step_lanes(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo)
+
+        return linear
     if cls is not MLPActor:
         return None
 
