@@ -142,7 +142,7 @@ def _prefer_wide_vectors() -> None:
     On Intel CPUs with AVX-512 (Skylake-SP to Sapphire Rapids), LLVM's tuning prefers
     256-bit vectors: it uses 512-bit ones only in a function that asks for them with this
     attribute.  A lane loop's every operation is elementwise IEEE arithmetic, which gives the
-    same bits in any register width, and on such a CPU it ran 1.3 to 2 times faster with them
+    same bits in any register width, and on such a CPU it ran 1.2 to 1.4 times faster with them
     (CartPole and Pendulum, exact and fast, side by side).  AMD's Zen 4 and 5 use them already;
     a CPU without AVX-512 ignores the attribute.  Only functions compiled from fastcem and
     envs_native are marked (a user's env is inlined into them); a numba without this internal

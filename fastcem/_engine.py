@@ -695,7 +695,8 @@ def store(states: np.ndarray, k: int, values: Any) -> None:
         states[i, k] = values[i]
 
 
-def _step_lanes(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):
+@inline_noalias
+def step_lanes(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):
     """Step the first ``lanes`` lanes of ``states`` (``(state_dim, >= lanes)``, one column a
     lane; ``lanes`` a constant of the caller, so that LLVM knows the trip count) once, in
     ``mode``, writing each lane's next state to ``next_states`` (the same shape), its reward
@@ -728,8 +729,6 @@ def _step_lanes(states, next_states, actor, params, mode, lanes, live, rewards, 
                 rewards[k] = reward
                 terminated[k] = term
 
-
-step_lanes = inline_noalias(_step_lanes)
 
 
 def step_policy(states: Any, next_states: Any, actor: Any, params: Any, mode: Any, lanes: Any, live: Any,
