@@ -12,8 +12,10 @@ traceback.  The help text (``DESCRIPTION`` and each command's) is plain text, wi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -211,18 +213,60 @@ def build_parser() -> argparse.ArgumentParser:
 class _CompileNotice:
     """Say once on stderr that kernels are being compiled, if loading them takes more than
     ``after`` seconds (a first run compiles; later runs load numba's cache in a fraction of
-    a second), so that nobody takes the wait for a hang."""
+    a second), so that nobody takes the wait for a hang.
 
-    def __init__(self, what: str, after: float = 1.0) -> None:
-        self._timer = threading.Timer(after, print, (f"fastcem: compiling kernels for {what} (first run only)",),
-                                      {"file": sys.stderr, "flush": True})
+    numba compiles on one core.  A first run (its notice shown) starts ``ahead``, Python code
+    that compiles a kernel needed later, in a second process: it writes that kernel to numba's
+    cache while this process compiles the others, and :meth:`ahead_done` waits for it before
+    the kernel is loaded.  Whatever becomes of that process, this one goes on as without it (a
+    kernel it did not cache is compiled here)."""
+
+    def __init__(self, what: str, after: float = 1.0, ahead: str | None = None) -> None:
+        self._message = f"fastcem: compiling kernels for {what} (first run only)"
+        self._ahead = ahead
+        self._child: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(after, self._notice)
         self._timer.daemon = True
 
-    def __enter__(self) -> None:
+    def _notice(self) -> None:
+        print(self._message, file=sys.stderr, flush=True)
+        with self._lock:
+            if self._ahead is not None:
+                with contextlib.suppress(OSError):
+                    self._child = subprocess.Popen([sys.executable, "-c", self._ahead], stdin=subprocess.DEVNULL,
+                                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                self._ahead = None
+
+    def ahead_done(self, timeout: float = 60.0) -> None:
+        """Wait (at most ``timeout`` seconds) for the second process, if one was started."""
+        with self._lock:
+            self._ahead = None  # too late to start it now
+            child = self._child
+        if child is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout)
+
+    def __enter__(self) -> _CompileNotice:
         self._timer.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self._timer.cancel()
+        with self._lock:
+            self._ahead = None
+            if self._child is not None and self._child.poll() is None:
+                self._child.kill()
+                self._child.wait()
+
+
+def _load_selection() -> None:
+    """Compile the elite selection, or load it from numba's cache."""
+    elite_indices(np.zeros(2), 1)
+
+
+# The second process of a first run of ``_experiment``.
+_SELECTION_AHEAD = "from fastcem.cli import _load_selection; _load_selection()"
 
 
 def _threads(requested: int | None) -> int | None:
@@ -284,10 +328,11 @@ def _experiment(args: argparse.Namespace) -> int:
     seeds = seed_sequence(args.seed)
     # Compile, or load from numba's cache, before the clock starts.
     start = time.perf_counter()
-    with _CompileNotice(env_id):
+    with _CompileNotice(env_id, ahead=_SELECTION_AHEAD) as notice:
         evaluate(np.zeros((2, policy_dim(env_id, policy))), env_id, seed=0, num_threads=num_threads, fast=args.fast,
                  policy=policy)
-        elite_indices(np.zeros(2), 1)
+        notice.ahead_done()
+        _load_selection()
     load_seconds = time.perf_counter() - start
 
     total = args.epochs * args.batch_size * args.episodes

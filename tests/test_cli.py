@@ -76,6 +76,39 @@ def test_a_run_that_compiles_says_so_once(tmp_path):
     assert cold.stderr == "fastcem: compiling kernels for CartPole-v1 (first run only)\n"
 
 
+def test_a_first_run_compiles_the_selection_in_a_second_process(tmp_path):
+    """``fastcem train`` cold: the second process writes the elite selection to the cache while
+    the first compiles the rollouts, and the first loads it from there."""
+    env = {**__import__("os").environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    script = ("import sys; from fastcem import cli, selection\n"
+              "code = cli.main(sys.argv[1:])\n"
+              "stats = selection.select_elites.stats\n"
+              "print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))\n"
+              "sys.exit(code)")
+    res = subprocess.run([sys.executable, "-c", script, "train", "MountainCar-v0", "--epochs", "1", "--batch-size",
+                          "64", "--eval-episodes", "1", "--seed", "0"], capture_output=True, text=True, timeout=300,
+                         env=env)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[-1] == "1 0", res.stdout  # loaded from the cache, not compiled
+
+
+def test_the_second_process_is_waited_for_and_never_outlives_the_first(tmp_path):
+    done = tmp_path / "done"
+    with cli._CompileNotice("a test", after=0.0, ahead=f"import pathlib; pathlib.Path({str(done)!r}).touch()") as n:
+        n._timer.join()
+        n.ahead_done()
+        assert done.exists()
+    with cli._CompileNotice("a test", after=0.0, ahead="import time; time.sleep(60)") as n:
+        n._timer.join()
+        child = n._child
+        assert child is not None and child.poll() is None
+    assert child.poll() is not None  # killed on leaving
+    # Loading that takes less than ``after`` starts nothing.
+    with cli._CompileNotice("a test", after=60.0, ahead="import time; time.sleep(60)") as n:
+        n.ahead_done()
+        assert n._child is None
+
+
 def test_pendulum_plot_npz_and_video(tmp_path):
     plot, out, videos = tmp_path / "history.png", tmp_path / "run.npz", tmp_path / "videos"
     res = run("pendulum", "--epochs", "2", "--batch-size", "128", "--seed", "0", "--eval-episodes", "1",
