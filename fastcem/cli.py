@@ -29,6 +29,7 @@ from envs_native import env_info
 
 from . import CEM, ENV_IDS, elite_indices, evaluate, max_episode_steps, policy_dim
 from ._gym import check_video_support, gym_returns, record_video, sequential_mean
+from ._plan_rollout import plan_iterations
 from .mlp import ACTIVATIONS, DTYPES, MLP
 from .planning import CEMPlanner, mpc_run
 from .plotting import check_plot_support, plot_history
@@ -231,6 +232,10 @@ class _CompileNotice:
 
     def _notice(self) -> None:
         print(self._message, file=sys.stderr, flush=True)
+        self.start_ahead()
+
+    def start_ahead(self) -> None:
+        """Start the second process now (once), not when the notice shows."""
         with self._lock:
             if self._ahead is not None:
                 with contextlib.suppress(OSError):
@@ -267,6 +272,15 @@ def _load_selection() -> None:
 
 # The second process of a first run of ``_experiment``.
 _SELECTION_AHEAD = "from fastcem.cli import _load_selection; _load_selection()"
+
+
+def _never_cached(kernel: Any) -> bool:
+    """Whether numba's cache has no entry for ``kernel`` in any signature (a first run for
+    certain); False when that cannot be told."""
+    try:
+        return not os.path.exists(kernel._cache._cache_file._index_path)
+    except AttributeError:
+        return False
 
 
 def _threads(requested: int | None) -> int | None:
@@ -393,7 +407,12 @@ def _plan(args: argparse.Namespace) -> int:
     planner = CEMPlanner(env_id, plan_horizon=args.horizon, num_candidates=args.candidates, top_k=args.top_k,
                          num_iters=args.iters, action_bounds=bounds, seed=args.seed,
                          num_threads=_threads(args.num_threads), fast=args.fast)
-    with _CompileNotice(f"planning on {env_id}"):
+    # The compiled planning loop compiles its rollouts first: the second process has the time
+    # to cache the refit (compile_refit) before the loop comes to it.
+    ahead = f"from fastcem.planning import compile_refit; compile_refit({env_id!r})"
+    with _CompileNotice(f"planning on {env_id}", ahead=ahead) as notice:
+        if _never_cached(plan_iterations):
+            notice.start_ahead()
         planner.plan(env_info(env_id).spec.reset_state(0))  # compile or load before the clock starts
     print(f"{env_id}: CEM planner, horizon {args.horizon}, {args.candidates} candidates, top {args.top_k}, "
           f"{args.iters} iterations, warm start{', fast mode' if args.fast else ''}; gymnasium plays the plant")

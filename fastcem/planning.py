@@ -557,6 +557,20 @@ class CEMPlanner:
         return np.concatenate([self._kept[:, 1:], tail], axis=1)
 
 
+def compile_refit(env_id: str) -> None:
+    """Compile (or load from numba's cache) the elite selection and refit of :meth:`CEMPlanner.plan`'s
+    compiled loop for ``env_id``'s native model, for the argument types the loop passes them:
+    ``fastcem plan`` runs this in a second process while the first compiles the rollouts (the
+    loop then loads both from the cache; ``tests/test_planning.py`` checks that it compiles
+    nothing else)."""
+    info = env_info(env_id)
+    state = info.spec.kernel_states(np.zeros(info.state_dim))
+    actions, returns = np.zeros((2, 2)), np.zeros(2)
+    idx, mean, std = np.zeros(1, dtype=np.int64), np.zeros(2), np.zeros(2)
+    _plan_rollout.select_plans(state, actions, returns, 1, idx, info.spec.default_params(), -1.0, 0.0)
+    _plan_rollout.elite_moments(actions, idx, mean, std)
+
+
 def env_action(value: float, space: Discrete | Box) -> Any:
     """The gymnasium action of a plan value, as the native model's rollouts take it
     (:func:`fastcem._engine.plan_action`): for ``Discrete(n)`` the number of the thresholds

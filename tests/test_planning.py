@@ -3,6 +3,10 @@ exact native rollouts, thread-independent noise, receding-horizon control in gym
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from conftest import GYM_ONLY_ID
@@ -492,3 +496,24 @@ def test_python_model_may_return_a_torch_like_tensor():
     action = fastcem.CEMPlanner(TorchLike(), plan_horizon=5, action_dim=2, num_candidates=100, top_k=10,
                                 seed=0).plan("h", "s")
     assert action.shape == (2,) and np.abs(action).max() < 0.1
+
+
+@pytest.mark.parametrize("env_id", ["Pendulum-v1", "CartPole-v1"])
+def test_compile_refit_compiles_what_the_planning_loop_calls(env_id, tmp_path):
+    """``fastcem plan``'s second process compiles the loop's refit ahead (``compile_refit``); the
+    loop must find those very signatures, or the first run compiles them once more."""
+    script = f"""
+import numpy as np
+from envs_native import env_info
+from fastcem import CEMPlanner, _plan_rollout, planning
+kernels = (_plan_rollout.select_plans, _plan_rollout.elite_moments)
+planning.compile_refit({env_id!r})
+ahead = [set(k.overloads) for k in kernels]
+CEMPlanner({env_id!r}, plan_horizon=5, num_candidates=50, top_k=5, seed=0).plan(
+    np.asarray(env_info({env_id!r}).spec.reset_state(0)))
+print([len(a) for a in ahead], [set(k.overloads) == a for k, a in zip(kernels, ahead)])
+"""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600, env=env)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[-1] == "[1, 1] [True, True]"
