@@ -118,6 +118,19 @@ def train_env_steps(result: fastcem.TrainResult, batch_size: int = P) -> int:
     return result.episodes * fastcem.max_episode_steps(result.env_id)
 
 
+def _cpu() -> str:
+    """The processor's model name (Linux) and LLVM's name for it, which says what numba compiles for."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            model = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    import llvmlite.binding as llvm
+
+    return f"{model} (LLVM: {llvm.get_host_cpu_name()})"
+
+
 def machine() -> str:
     """The processor, CPU count, numba's threads and threading layer, Python and numba versions."""
     layer: str
@@ -125,7 +138,7 @@ def machine() -> str:
         layer = numba.threading_layer()
     except ValueError:  # no parallel kernel has run yet in this process
         layer = "not yet chosen"
-    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+    return (f"{_cpu()}, {os.cpu_count()} CPUs, "
             f"{numba.config.NUMBA_NUM_THREADS} numba threads ({layer} threading layer), "
             f"Python {platform.python_version()}, numba {numba.__version__}")
 
