@@ -95,6 +95,21 @@ def optimize_alone(type_name: str) -> None:
     _OPTIMIZED_ALONE.add(type_name)
 
 
+def _wrap_library_method(name: str, wrap: Callable[[Any], Any], needs: tuple[str, ...] = ()) -> None:
+    """Replace numba's ``CPUCodeLibrary.<name>`` by ``wrap(original)``, once (a second call
+    leaves it); nothing where this numba lacks that method or any of ``needs``, so that a numba
+    without these internal hooks compiles as numba does."""
+    from numba.core import codegen
+
+    library: Any = getattr(codegen, "CPUCodeLibrary", None)
+    original = getattr(library, name, None)
+    if original is None or getattr(original, "_fastcem", False) or not all(hasattr(library, n) for n in needs):
+        return
+    replacement = wrap(original)
+    replacement._fastcem = True
+    setattr(library, name, replacement)
+
+
 def _pieces_functions(module: Any) -> list[Any]:
     """The functions ``module`` defines if every one of them is always inlined (the module of a
     kernel's piece), else none."""
@@ -116,21 +131,17 @@ def _optimize_pieces_once() -> None:
     way for the planner's rollouts (2.5 times slower; the cause not found), whose actor's
     pieces are therefore still optimized alone (:func:`optimize_alone`).  A numba without
     this internal hook compiles as numba does."""
-    from numba.core import codegen
 
-    library: Any = getattr(codegen, "CPUCodeLibrary", None)
-    original = getattr(library, "_optimize_final_module", None)
-    if original is None or getattr(original, "_fastcem", False):
-        return
+    def wrap(original: Any) -> Any:
+        def optimize(self: Any) -> None:
+            functions = _pieces_functions(self._final_module)
+            if functions and not any(name in fn.name for fn in functions for name in _OPTIMIZED_ALONE):
+                return
+            original(self)
 
-    def optimize(self: Any) -> None:
-        functions = _pieces_functions(self._final_module)
-        if functions and not any(name in fn.name for fn in functions for name in _OPTIMIZED_ALONE):
-            return
-        original(self)
+        return optimize
 
-    optimize._fastcem = True  # type: ignore[attr-defined]
-    library._optimize_final_module = optimize
+    _wrap_library_method("_optimize_final_module", wrap)
 
 
 _optimize_pieces_once()
@@ -146,42 +157,41 @@ def _no_machine_code_for_pieces() -> None:
     A piece's library is finalized without the JIT here, and cached as LLVM bitcode (numba's
     other cache format, which it loads the same way).  A numba without these internal hooks
     compiles as numba does."""
-    from numba.core import codegen
 
-    library: Any = getattr(codegen, "CPUCodeLibrary", None)
-    finalize = getattr(library, "_finalize_final_module", None)
-    serialize = getattr(library, "serialize_using_object_code", None)
-    needed = ("_finalize_dynamic_globals", "_verify_declare_only_symbols", "serialize_using_bitcode")
-    if finalize is None or serialize is None or getattr(finalize, "_fastcem", False) \
-            or not all(hasattr(library, name) for name in needed):
-        return
+    def wrap_finalize(finalize: Any) -> Any:
+        def finalize_final_module(self: Any) -> None:
+            if not _pieces_functions(self._final_module):
+                finalize(self)
+                return
+            self._finalize_dynamic_globals()
+            self._verify_declare_only_symbols()
+            # The JIT gets the piece's environment pointers alone (numba sets them after
+            # compiling; the kernels that inline the piece share them), no function.
+            envs = ir.Module(name=f"{self._final_module.name}.env")
+            for gv in self._final_module.global_variables:
+                if gv.name.startswith("_ZN08NumbaEnv"):
+                    env = ir.GlobalVariable(envs, ir.IntType(8).as_pointer(), name=gv.name)
+                    env.linkage = "common"
+                    env.initializer = ir.Constant(env.type.pointee, None)
+            self._codegen._add_module(llvm.parse_assembly(str(envs)))
+            self._codegen._engine.finalize_object()
+            self._finalized = True
 
-    def finalize_final_module(self: Any) -> None:
-        if not _pieces_functions(self._final_module):
-            finalize(self)
-            return
-        self._finalize_dynamic_globals()
-        self._verify_declare_only_symbols()
-        # The JIT gets the piece's environment pointers alone (numba sets them after
-        # compiling; the kernels that inline the piece share them), no function.
-        envs = ir.Module(name=f"{self._final_module.name}.env")
-        for gv in self._final_module.global_variables:
-            if gv.name.startswith("_ZN08NumbaEnv"):
-                env = ir.GlobalVariable(envs, ir.IntType(8).as_pointer(), name=gv.name)
-                env.linkage = "common"
-                env.initializer = ir.Constant(env.type.pointee, None)
-        self._codegen._add_module(llvm.parse_assembly(str(envs)))
-        self._codegen._engine.finalize_object()
-        self._finalized = True
+        return finalize_final_module
 
-    def serialize_using_object_code(self: Any) -> Any:
-        if self._finalized and _pieces_functions(self._final_module):
-            return self.serialize_using_bitcode()
-        return serialize(self)
+    def wrap_serialize(serialize: Any) -> Any:
+        def serialize_using_object_code(self: Any) -> Any:
+            if self._finalized and _pieces_functions(self._final_module):
+                return self.serialize_using_bitcode()
+            return serialize(self)
 
-    finalize_final_module._fastcem = True  # type: ignore[attr-defined]
-    library._finalize_final_module = finalize_final_module
-    library.serialize_using_object_code = serialize_using_object_code
+        return serialize_using_object_code
+
+    # Both or neither: a piece finalized without the JIT has no object code to cache.
+    needs = ("_finalize_final_module", "serialize_using_object_code", "_finalize_dynamic_globals",
+             "_verify_declare_only_symbols", "serialize_using_bitcode")
+    _wrap_library_method("serialize_using_object_code", wrap_serialize, needs)
+    _wrap_library_method("_finalize_final_module", wrap_finalize, needs)
 
 
 _no_machine_code_for_pieces()
@@ -205,22 +215,18 @@ def _prefer_wide_vectors() -> None:
     a CPU without AVX-512 ignores the attribute.  Only functions compiled from fastcem and
     envs_native are marked (a user's env is inlined into them); a numba without this internal
     hook compiles as numba does."""
-    from numba.core import codegen
 
-    library: Any = getattr(codegen, "CPUCodeLibrary", None)
-    original = getattr(library, "add_ir_module", None)
-    if original is None or getattr(original, "_fastcem", False):
-        return
+    def wrap(original: Any) -> Any:
+        def add_ir_module(self: Any, ir_module: Any) -> None:
+            for fn in ir_module.functions:
+                if not fn.is_declaration and any(name in fn.name for name in _OWN_NAMES):
+                    # FunctionAttributes.add takes only the attributes llvmlite knows by name.
+                    set.add(fn.attributes, _WIDE_VECTORS)
+            original(self, ir_module)
 
-    def add_ir_module(self: Any, ir_module: Any) -> None:
-        for fn in ir_module.functions:
-            if not fn.is_declaration and any(name in fn.name for name in _OWN_NAMES):
-                # FunctionAttributes.add takes only the attributes llvmlite knows by name.
-                set.add(fn.attributes, _WIDE_VECTORS)
-        original(self, ir_module)
+        return add_ir_module
 
-    add_ir_module._fastcem = True  # type: ignore[attr-defined]
-    library.add_ir_module = add_ir_module
+    _wrap_library_method("add_ir_module", wrap)
 
 
 _prefer_wide_vectors()
