@@ -56,7 +56,7 @@ def train(env):
 
 
 PLANNER = fastcem.CEMPlanner("Pendulum-v1", plan_horizon=30, num_candidates=1000, top_k=100, num_iters=5,
-                            action_bounds=(-2.0, 2.0), seed=0, warm_start=False)
+                            action_bounds=(-2.0, 2.0), seed=0, warm_start=False, num_threads=THREADS)
 
 
 def plan():
@@ -128,7 +128,7 @@ def main() -> None:
                         help="fresh processes per side, one after another (default %(default)s)")
     parser.add_argument("--rounds", type=int, default=4,
                         help="pairs of each measurement per process (default %(default)s)")
-    parser.add_argument("--threads", type=int, default=2, help="threads of evaluate and train (default %(default)s)")
+    parser.add_argument("--threads", type=int, default=2, help="threads of evaluate, train and the planner (default %(default)s)")
     parser.add_argument("--only", default="", help="the measurements whose name contains this text")
     args = parser.parse_args()
     values: dict[str, dict[str, list[float]]] = {}
