@@ -65,19 +65,25 @@ JIT_OPTIONS: dict[str, Any] = {
 }
 
 
-def jit(fn: F | None = None, **overrides: Any) -> Any:
-    """``numba.njit`` with the project's settings; ``overrides`` (e.g. ``parallel=True``) win."""
+def jit(fn: F | None = None, *, called: bool = False, **overrides: Any) -> Any:
+    """``numba.njit`` with the project's settings; ``overrides`` (e.g. ``parallel=True``) win.
+
+    ``called``: a kernel that other kernels call, never inline (a whole rollout worker, the
+    planner's refit: each call does much work, and comes seldom); see :func:`_link_called_late`."""
     options = {**JIT_OPTIONS, **overrides}
     if fn is None:
-        return lambda f: jit(f, **overrides)
+        return lambda f: jit(f, called=called, **overrides)
     try:
-        return njit(**options)(fn)
+        dispatcher = njit(**options)(fn)
     except RuntimeError as exc:
         # Code with no file to cache next to (``python -c``, ``exec``, a REPL) compiles
         # uncached: numba refuses ``cache=True`` there ("no locator available").
         if "no locator available" not in str(exc):
             raise
-        return njit(**{**options, "cache": False})(fn)
+        dispatcher = njit(**{**options, "cache": False})(fn)
+    if called:
+        _CALLED.append(dispatcher)
+    return dispatcher
 
 
 
@@ -195,6 +201,51 @@ def _no_machine_code_for_pieces() -> None:
 
 
 _no_machine_code_for_pieces()
+
+#: The dispatchers of ``jit(called=True)`` kernels.
+_CALLED: list[Any] = []
+
+
+def _link_called_late() -> None:
+    """Link a ``jit(called=True)`` kernel into its callers after their own code is optimized.
+
+    numba links every kernel a kernel calls into the caller's module, then optimizes the whole
+    module at -O3, so that LLVM may inline the callee; the callee's code, optimized when it
+    was compiled, is optimized again in every caller, and in every caller of that caller:
+    the planning loop optimized its rollout worker and its refit (with the selection and the
+    exact returns inside) a third time, half of its compile.  A kernel that does much work per
+    call gains nothing from being inlined, so such a callee is linked in after the caller's
+    own code is optimized, as the finished code it is (LLVM then calls it).  A numba without
+    this internal hook compiles as numba does."""
+
+    def wrap(finalize: Any) -> Any:
+        def finalize_linking_called_late(self: Any) -> None:
+            called = {id(cres.library) for d in _CALLED for cres in tuple(d.overloads.values())}
+            everything = self._linking_libraries
+            late = [lib for lib in everything if id(lib) in called]
+            if not late:
+                finalize(self)
+                return
+            # numba's finalize links the others and optimizes; its last step comes after the late links.
+            self._linking_libraries = [lib for lib in everything if id(lib) not in called]
+            self._finalize_final_module = lambda: None  # shadows the method for this one call
+            try:
+                finalize(self)
+            finally:
+                del self._finalize_final_module
+                self._linking_libraries = everything
+            for lib in dict.fromkeys(late):
+                self._reload_init.update(lib._reload_init)
+                self._final_module.link_in(lib._get_module_for_linking(), preserve=True)
+            self._final_module.verify()
+            self._finalize_final_module()
+
+        return finalize_linking_called_late
+
+    _wrap_library_method("finalize", wrap, ("_finalize_final_module", "_get_module_for_linking"))
+
+
+_link_called_late()
 
 #: Numba's mangled names of the functions compiled from this project's modules, and of the
 #: kernels' Python wrappers.

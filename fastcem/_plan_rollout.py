@@ -101,7 +101,7 @@ class PlanWorkspace(NamedTuple):
                    np.zeros(LANES, b), np.zeros(LANES, b), np.zeros(LANES, b))
 
 
-@jit
+@jit(called=True)
 def _plan_worker(
     state: np.ndarray,
     mean: np.ndarray,
@@ -199,7 +199,7 @@ def native_returns(
                                                      PlanWorkspace.new(state.shape[0], actions.shape[1])))
 
 
-@jit
+@jit(called=True)
 def exact_return(state: np.ndarray, plan: np.ndarray, params: Any) -> float:
     """The return of one plan (``(H,)``) from ``state`` in the C library's mode, one step at
     a time as gymnasium takes them."""
@@ -240,7 +240,7 @@ def _same_plan(actions: np.ndarray, returns: np.ndarray, a: int, b: int) -> bool
     return True
 
 
-@jit
+@jit(called=True)
 def certify_elites(
     state: np.ndarray,
     actions: np.ndarray,
@@ -297,7 +297,7 @@ def certify_elites(
     return settled
 
 
-@jit
+@jit(called=True)
 def select_plans(
     state: np.ndarray,
     actions: np.ndarray,
@@ -317,7 +317,7 @@ def select_plans(
         select_elites(returns, top_k, idx)
 
 
-@jit
+@jit(called=True)
 def elite_moments(actions: np.ndarray, idx: np.ndarray, mean: np.ndarray, std: np.ndarray) -> None:
     """The reference planner's refit on the elites ``actions[idx]`` (``actions`` flattened to ``(N, H *
     A)``): ``mean`` and ``std`` (``ddof=1``), each the bits numpy's ``mean(axis=0)`` and

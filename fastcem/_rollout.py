@@ -124,7 +124,7 @@ def _load_lane(k: int, job: int, thetas: np.ndarray, init_states: np.ndarray, la
     load_weights(actor, weights, k, thetas, p)
 
 
-@jit
+@jit(called=True)
 def play_lane(actor: Any, k: int, states: np.ndarray, params: Any, mode: Any, total: float, steps: int,
               max_steps: int) -> float:
     """Finish the episode in lane ``k`` (its state in ``states[:, k]``, ``total`` earned in

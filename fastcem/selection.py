@@ -114,7 +114,7 @@ def _partition(rewards: np.ndarray, idx: np.ndarray, lo: int, hi: int) -> int:
     return i
 
 
-@jit
+@jit(called=True)
 def select_elites(rewards: np.ndarray, k: int, out: np.ndarray) -> None:
     """Write the indices of the ``k`` best of ``rewards`` (1-D, no NaN, ``1 <= k <= n``) to
     ``out``, best first."""
