@@ -162,9 +162,11 @@ def argmax_step(j: int, y: float, best: int, y_best: float, seen_nan: bool) -> t
 def argmax_action(weights: np.ndarray, k: int, obs: Any, num_actions: int) -> int:
     """``argmax(y)`` with numpy's rules: the first maximum, or the first NaN if there is one.
     Written with selects instead of early returns, so that lanes vectorize."""
-    best = 0
+    # Typed starting values: literal ones would have numba compile argmax_step twice, for the
+    # literal types of the first call and the loop's.
+    best = np.int64(0)
     y_best = 0.0
-    seen_nan = False
+    seen_nan = np.bool_(False)
     for j in range(num_actions):
         best, y_best, seen_nan = argmax_step(j, affine(weights, k, obs, j, num_actions), best, y_best, seen_nan)
     return best
