@@ -128,7 +128,8 @@ def main() -> None:
                         help="fresh processes per side, one after another (default %(default)s)")
     parser.add_argument("--rounds", type=int, default=4,
                         help="pairs of each measurement per process (default %(default)s)")
-    parser.add_argument("--threads", type=int, default=2, help="threads of evaluate, train and the planner (default %(default)s)")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="threads of evaluate, train and the planner (default %(default)s)")
     parser.add_argument("--only", default="", help="the measurements whose name contains this text")
     args = parser.parse_args()
     values: dict[str, dict[str, list[float]]] = {}

@@ -164,9 +164,9 @@ def argmax_action(weights: np.ndarray, k: int, obs: Any, num_actions: int) -> in
     Written with selects instead of early returns, so that lanes vectorize."""
     # Typed starting values: literal ones would have numba compile argmax_step twice, for the
     # literal types of the first call and the loop's.
-    best = np.int64(0)
+    best: Any = np.int64(0)
     y_best = 0.0
-    seen_nan = np.bool_(False)
+    seen_nan: Any = np.bool_(False)
     for j in range(num_actions):
         best, y_best, seen_nan = argmax_step(j, affine(weights, k, obs, j, num_actions), best, y_best, seen_nan)
     return best
