@@ -212,8 +212,8 @@ def _link_called_late() -> None:
     numba links every kernel a kernel calls into the caller's module, then optimizes the whole
     module at -O3, so that LLVM may inline the callee; the callee's code, optimized when it
     was compiled, is optimized again in every caller, and in every caller of that caller:
-    the planning loop optimized its rollout worker and its refit (with the selection and the
-    exact returns inside) a third time, half of its compile.  A kernel that does much work per
+    the planning loop optimized its rollout worker and its refit again (the selection and the
+    exact returns inside the refit a fourth time), half of the loop's own compile.  A kernel that does much work per
     call gains nothing from being inlined, so such a callee is linked in after the caller's
     own code is optimized, as the finished code it is (LLVM then calls it).  A numba without
     this internal hook compiles as numba does."""
@@ -228,12 +228,17 @@ def _link_called_late() -> None:
                 return
             # numba's finalize links the others and optimizes; its last step comes after the late links.
             self._linking_libraries = [lib for lib in everything if id(lib) not in called]
-            self._finalize_final_module = lambda: None  # shadows the method for this one call
+            reached: list[bool] = []
+            self._finalize_final_module = lambda: reached.append(True)  # shadows the method for this call
             try:
                 finalize(self)
             finally:
                 del self._finalize_final_module
                 self._linking_libraries = everything
+            if not reached or self._finalized:
+                # Linked late or not at all, a callee would be missing from the cached code.
+                raise RuntimeError("this numba finalizes libraries in a way envs_native._jit does not know; "
+                                   "remove _link_called_late")
             for lib in dict.fromkeys(late):
                 self._reload_init.update(lib._reload_init)
                 self._final_module.link_in(lib._get_module_for_linking(), preserve=True)
