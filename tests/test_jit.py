@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -49,3 +53,44 @@ def test_called_kernel_is_linked_late_and_called() -> None:
     # linked in after the caller is optimized, and called.
     assert _calls_in_body(_twice_plain, "_sum") == 0
     assert _calls_in_body(_twice_called, "_sum") == 2
+
+
+_CACHED_MODULE = '''
+import numpy as np
+from envs_native._jit import jit
+
+
+@jit(called=True)
+def inner(a):
+    total = 0.0
+    for x in a:
+        total += x * x
+    return total
+
+
+@jit
+def outer(a):
+    return inner(a) + inner(a[::2])
+'''
+
+
+def test_called_kernel_in_a_cached_caller_loads_alone(tmp_path: Path) -> None:
+    """A caller compiled with a late-linked callee is cached with the callee's code inside: a
+    fresh process loads the caller from the cache and runs it without ever compiling or loading
+    the callee on its own."""
+    (tmp_path / "late_mod.py").write_text(_CACHED_MODULE)
+    script = """
+import numpy as np, late_mod
+print(late_mod.outer(np.arange(7.0)), sum(late_mod.outer.stats.cache_hits.values()), len(late_mod.inner.overloads))
+"""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
+           "PYTHONPATH": os.pathsep.join([str(tmp_path), str(Path(__file__).parents[1])])}
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env,
+                           cwd=tmp_path) for _ in range(2)]
+    for res in runs:
+        assert res.returncode == 0, res.stderr
+    first, second = (res.stdout.split() for res in runs)
+    expected = float(sum(x * x for x in range(7)) + sum(x * x for x in range(0, 7, 2)))
+    assert float(first[0]) == float(second[0]) == expected
+    assert (first[1], second[1]) == ("0", "1")  # compiled, then loaded from the cache
+    assert second[2] == "0"  # the callee was never compiled or loaded on its own
