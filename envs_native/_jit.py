@@ -65,6 +65,10 @@ JIT_OPTIONS: dict[str, Any] = {
 }
 
 
+#: The dispatchers of ``jit(called=True)`` kernels (see :func:`_link_called_late`).
+_CALLED: list[Any] = []
+
+
 def jit(fn: F | None = None, *, called: bool = False, **overrides: Any) -> Any:
     """``numba.njit`` with the project's settings; ``overrides`` (e.g. ``parallel=True``) win.
 
@@ -202,9 +206,6 @@ def _no_machine_code_for_pieces() -> None:
 
 _no_machine_code_for_pieces()
 
-#: The dispatchers of ``jit(called=True)`` kernels.
-_CALLED: list[Any] = []
-
 
 def _link_called_late() -> None:
     """Link a ``jit(called=True)`` kernel into its callers after their own code is optimized.
@@ -213,10 +214,10 @@ def _link_called_late() -> None:
     module at -O3, so that LLVM may inline the callee; the callee's code, optimized when it
     was compiled, is optimized again in every caller, and in every caller of that caller:
     the planning loop optimized its rollout worker and its refit again (the selection and the
-    exact returns inside the refit a fourth time), half of the loop's own compile.  A kernel that does much work per
-    call gains nothing from being inlined, so such a callee is linked in after the caller's
-    own code is optimized, as the finished code it is (LLVM then calls it).  A numba without
-    this internal hook compiles as numba does."""
+    exact returns inside the refit a fourth time), half of the loop's own compile.  A kernel
+    that does much work per call gains nothing from being inlined, so such a callee is linked
+    in after the caller's own code is optimized, as the finished code it is (LLVM then calls
+    it).  A numba without this internal hook compiles as numba does."""
 
     def wrap(finalize: Any) -> Any:
         def finalize_linking_called_late(self: Any) -> None:
