@@ -1,7 +1,5 @@
 """``python -m fastcem``: the same as the ``fastcem`` command."""
 
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()
