@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import subprocess
@@ -9,8 +10,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from numba.extending import overload
 
-from envs_native._jit import jit
+from envs_native._jit import collector_paused, jit
 
 
 def _sum(a: np.ndarray) -> float:
@@ -94,3 +96,40 @@ print(late_mod.outer(np.arange(7.0)), sum(late_mod.outer.stats.cache_hits.values
     assert float(first[0]) == float(second[0]) == expected
     assert (first[1], second[1]) == ("0", "1")  # compiled, then loaded from the cache
     assert second[2] == "0"  # the callee was never compiled or loaded on its own
+
+
+_collector_on_while_typing: list[bool] = []
+
+
+def _note_collector(x: float) -> None:
+    """Called from a kernel: notes, while numba types that kernel (once per type of ``x``),
+    whether the collector is on."""
+
+
+@overload(_note_collector)
+def _ol_note_collector(x):  # type: ignore[no-untyped-def]
+    _collector_on_while_typing.append(gc.isenabled())
+    return lambda x: None
+
+
+def _noting(x: float) -> float:
+    _note_collector(x)
+    return x + 1
+
+
+def test_kernels_compile_with_the_collector_paused_and_leave_it_as_it_was():
+    assert gc.isenabled()
+    _collector_on_while_typing.clear()
+    assert jit(_noting, cache=False)(1.0) == 2.0
+    assert _collector_on_while_typing == [False]
+    assert gc.isenabled()
+    # A collector the caller turned off stays off, and a nested pause ends with the outer one.
+    gc.disable()
+    try:
+        with collector_paused():
+            assert jit(_noting, cache=False)(2) == 3
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert _collector_on_while_typing == [False, False]
