@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import inspect
 import pickle
 import threading
 from collections.abc import Callable, Iterator
@@ -28,9 +29,10 @@ from typing import Any, TypeVar
 
 import llvmlite.binding as llvm
 from llvmlite import ir
-from numba import njit
+from numba import njit, types
 from numba.core import caching
 from numba.core.registry import CPUDispatcher
+from numba.extending import intrinsic
 
 # A loop over lanes reads every row of the policy's parameters and of the state and writes
 # every row of the next state; LLVM checks each written row against each read one for
@@ -377,3 +379,68 @@ def overload_options() -> dict[str, Any]:
     """Keyword arguments of ``numba.extending.overload`` for a piece: always inlined, and no
     ``cache`` (the implementation is compiled into its callers, which carry the cache)."""
     return {"jit_options": {**{k: v for k, v in JIT_OPTIONS.items() if k != "cache"}, **PIECE_OPTIONS}}
+
+
+def _forwarding(choose: Callable[..., Any], typingctx: Any, args: tuple[Any, ...]) -> Any:
+    """The typing of a :func:`forward` call: ``(signature, codegen)``, or None."""
+    chosen = choose(*args)
+    if chosen is None:
+        return None
+    kernel, positions = chosen
+    fnty = types.Dispatcher(kernel)
+    callee = fnty.get_call_type(typingctx, tuple(args[i] for i in positions), {})
+    if callee is None:
+        return None
+
+    def codegen(context: Any, builder: Any, signature: Any, llargs: Any) -> Any:
+        values = [context.cast(builder, llargs[i], signature.args[i], callee.args[n])
+                  for n, i in enumerate(positions)]
+        return context.get_function(fnty, callee)(builder, values)
+
+    return callee.return_type(*args), codegen
+
+
+def _typer_of(choose: Callable[..., Any], typing: Callable[..., Any]) -> Any:
+    """``typing(typingctx, args)`` as an intrinsic's typer that takes ``choose``'s arguments
+    (numba's intrinsics take fixed arguments: ``*args`` would reach them as one tuple)."""
+
+    def typer(typingctx: Any, *args: Any) -> Any:
+        return typing(typingctx, args)
+
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    names = ["typingctx", *inspect.signature(choose).parameters]
+    typer.__signature__ = inspect.Signature([inspect.Parameter(n, positional) for n in names])  # type: ignore[attr-defined]
+    typer.__name__ = typer.__qualname__ = choose.__name__
+    typer.__doc__ = choose.__doc__
+    return intrinsic(typer)
+
+
+def forward(choose: Callable[..., Any]) -> Any:
+    """A compiled function that calls a kernel's piece picked by its argument types, with no
+    compiled function of its own in between (numba's ``@overload`` compiles the lambda it
+    returns as one, some 25 ms of numba's pipeline each, and a kernel has dozens).
+
+    ``choose(*argument_types)`` returns ``(piece, positions)``, the piece called with the
+    arguments at ``positions``, or None where there is no such function for those types."""
+    return _typer_of(choose, lambda typingctx, args: _forwarding(choose, typingctx, args))
+
+
+def constant(choose: Callable[..., Any]) -> Any:
+    """A compiled function whose value is ``choose(*argument_types)``, an int or a bool (None:
+    no such function for those types): a literal of the kernel, as an ``@overload``
+    returning a lambda of a constant gives, with no compiled function of its own."""
+
+    def typing(typingctx: Any, args: tuple[Any, ...]) -> Any:
+        value = choose(*args)
+        if value is None:
+            return None
+        if not isinstance(value, (bool, int)):
+            raise TypeError(f"{choose.__name__} gave {value!r}, not an int or a bool")
+        result = types.literal(value)
+
+        def codegen(context: Any, builder: Any, signature: Any, llargs: Any) -> Any:
+            return context.get_constant(types.boolean if isinstance(value, bool) else types.int64, value)
+
+        return result(*args), codegen
+
+    return _typer_of(choose, typing)

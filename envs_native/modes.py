@@ -42,7 +42,7 @@ from numba.extending import overload
 
 from ._fastmath import fast_sincos
 from ._glibc_trig import glibc_cos, glibc_sin, matches_libm
-from ._jit import inline, jit, overload_options
+from ._jit import forward, inline, jit, overload_options
 from ._libm import fma, libm_powf2, pow2, square_fast
 from ._npy_trig32 import libm_cosf, libm_sinf, matches_numpy, npy_cosf, npy_sinf
 from ._sincos import exact_sincos
@@ -139,16 +139,6 @@ def _mode(m: types.Type) -> Any:
 _INLINE = overload_options()
 
 
-def sin(m: Any, x: float) -> tuple[float, bool]:  # pragma: no cover - compiled only
-    """``(sin x, ok)`` in mode ``m``: where ``ok``, the C library's ``sin x``."""
-    raise NotImplementedError
-
-
-def cos(m: Any, x: float) -> tuple[float, bool]:  # pragma: no cover - compiled only
-    """``(cos x, ok)`` in mode ``m``: where ``ok``, the C library's ``cos x``."""
-    raise NotImplementedError
-
-
 def square(m: Any, x: float) -> tuple[float, bool]:  # pragma: no cover - compiled only
     """``(x ** 2, ok)`` as numpy computes it for a scalar: float64 ``pow(x, 2.0)``, float32
     ``powf(x, 2.0f)`` (neither always ``x * x``)."""
@@ -160,42 +150,54 @@ def remainder(m: Any, a: float, b: float) -> tuple[float, bool]:  # pragma: no c
     raise NotImplementedError
 
 
-@overload(sin, **_INLINE)
-def _ol_sin(m, x):
+@inline
+def _libm_sin(x: float) -> tuple[float, bool]:
+    return math.sin(x), True
+
+
+@inline
+def _libm_cos(x: float) -> tuple[float, bool]:
+    return math.cos(x), True
+
+
+@inline
+def _certified_sin(x: float) -> tuple[float, bool]:
+    _, s, ok = exact_sincos(x)
+    return s, ok
+
+
+@inline
+def _certified_cos(x: float) -> tuple[float, bool]:
+    c, _, ok = exact_sincos(x)
+    return c, ok
+
+
+@inline
+def _fast_sin(x: float) -> tuple[float, bool]:
+    return fast_sincos(x)[1], True
+
+
+@inline
+def _fast_cos(x: float) -> tuple[float, bool]:
+    return fast_sincos(x)[0], True
+
+
+_SIN = {"libm": _libm_sin, "glibc": glibc_sin, "certified": _certified_sin, "fast": _fast_sin}
+_COS = {"libm": _libm_cos, "glibc": glibc_cos, "certified": _certified_cos, "fast": _fast_cos}
+
+
+@forward
+def sin(m, x):
+    """``(sin x, ok)`` in mode ``m``: where ``ok``, the C library's ``sin x``."""
     mode = _mode(m)
-    if mode is None:
-        return None
-    if mode.TRIG == "libm":
-        return lambda m, x: (math.sin(x), True)
-    if mode.TRIG == "glibc":
-        return lambda m, x: glibc_sin(x)
-    if mode.TRIG == "certified":
-
-        def certified_sin(m, x):
-            _, s, ok = exact_sincos(x)
-            return s, ok
-
-        return certified_sin
-    return lambda m, x: (fast_sincos(x)[1], True)
+    return None if mode is None else (_SIN[mode.TRIG], (1,))
 
 
-@overload(cos, **_INLINE)
-def _ol_cos(m, x):
+@forward
+def cos(m, x):
+    """``(cos x, ok)`` in mode ``m``: where ``ok``, the C library's ``cos x``."""
     mode = _mode(m)
-    if mode is None:
-        return None
-    if mode.TRIG == "libm":
-        return lambda m, x: (math.cos(x), True)
-    if mode.TRIG == "glibc":
-        return lambda m, x: glibc_cos(x)
-    if mode.TRIG == "certified":
-
-        def certified_cos(m, x):
-            c, _, ok = exact_sincos(x)
-            return c, ok
-
-        return certified_cos
-    return lambda m, x: (fast_sincos(x)[0], True)
+    return None if mode is None else (_COS[mode.TRIG], (1,))
 
 
 @overload(square, **_INLINE)

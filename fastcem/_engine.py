@@ -36,7 +36,7 @@ from numba.core import cgutils
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, overload
 
-from envs_native._jit import inline, inline_noalias, optimize_alone, overload_options
+from envs_native._jit import constant, forward, inline, inline_noalias, optimize_alone, overload_options
 from envs_native.modes import CERTAIN, Libm, clip
 from envs_native.spec import Box, Discrete, EnvSpec, spec_of_params
 
@@ -53,23 +53,8 @@ def _spec(params: types.Type) -> EnvSpec | None:
 # --- the env, found from its params' type -------------------------------------------------
 
 
-def env_dynamics(state: Any, action: Any, params: Any, mode: Any) -> Any:  # pragma: no cover - compiled only
-    """``(next_state, reward, terminated, ok)`` of the env that ``params`` belongs to."""
-    raise NotImplementedError
-
-
-def env_observation(state: Any, params: Any, mode: Any) -> Any:  # pragma: no cover - compiled only
-    """``(obs, ok)`` of the env that ``params`` belongs to."""
-    raise NotImplementedError
-
-
 def state_of(states: Any, k: Any, params: Any) -> Any:  # pragma: no cover - compiled only
     """The state tuple held in column ``k`` of a ``(state_dim, lanes)`` array."""
-    raise NotImplementedError
-
-
-def env_lanes(params: Any) -> Any:  # pragma: no cover - compiled only
-    """Episodes a policy-rollout worker steps side by side (the spec's ``lanes``, a constant)."""
     raise NotImplementedError
 
 
@@ -86,22 +71,18 @@ def plan_action(value: Any, params: Any) -> Any:  # pragma: no cover - compiled 
     raise NotImplementedError
 
 
-@overload(env_dynamics, **INLINE)
-def _ol_env_dynamics(state, action, params, mode):
+@forward
+def env_dynamics(state, action, params, mode):
+    """``(next_state, reward, terminated, ok)`` of the env that ``params`` belongs to."""
     spec = _spec(params)
-    if spec is None:
-        return None
-    dynamics = spec.dynamics
-    return lambda state, action, params, mode: dynamics(state, action, params, mode)
+    return None if spec is None else (spec.dynamics, (0, 1, 2, 3))
 
 
-@overload(env_observation, **INLINE)
-def _ol_env_observation(state, params, mode):
+@forward
+def env_observation(state, params, mode):
+    """``(obs, ok)`` of the env that ``params`` belongs to."""
     spec = _spec(params)
-    if spec is None:
-        return None
-    observation = spec.observation
-    return lambda state, params, mode: observation(state, params, mode)
+    return None if spec is None else (spec.observation, (0, 1, 2))
 
 
 _STATE_READERS: dict[int, Any] = {}
@@ -125,13 +106,16 @@ def _ol_state_of(states, k, params):
     return _state_reader(spec.kernel_state_dim)
 
 
-@overload(env_lanes, **INLINE)
-def _ol_env_lanes(params):
+def spec_lanes(params: types.Type) -> int | None:
+    """The ``lanes`` of the env whose params type is ``params``, or None."""
     spec = _spec(params)
-    if spec is None:
-        return None
-    lanes = spec.lanes
-    return lambda params: lanes
+    return None if spec is None else spec.lanes
+
+
+@constant
+def env_lanes(params):
+    """Episodes a policy-rollout worker steps side by side (the spec's ``lanes``, a constant)."""
+    return spec_lanes(params)
 
 
 @inline
@@ -303,31 +287,25 @@ class MLPActor(NamedTuple):
     lanes: tuple[int, ...]  # as many zeros as lanes: their count is part of the type, a constant
 
 
-def lane_count(actor: Any) -> Any:  # pragma: no cover - compiled only
-    """An :class:`MLPActor`'s lanes (a constant)."""
-    raise NotImplementedError
-
-
 def _tuple_length(marker: types.Type) -> int | None:
     return marker.count if isinstance(marker, types.UniTuple) else (0 if marker == types.Tuple(()) else None)
 
 
-@overload(lane_count, **INLINE)
-def _ol_lane_count(actor):
+def mlp_lanes(actor: types.Type) -> int | None:
+    """The lanes of an :class:`MLPActor` type (its ``lanes`` marker's length), or None."""
     if getattr(actor, "instance_class", None) is not MLPActor:
         return None
-    count = _tuple_length(actor.types[MLPActor._fields.index("lanes")])
-    return lambda actor: count
+    return _tuple_length(actor.types[MLPActor._fields.index("lanes")])
+
+
+@constant
+def lane_count(actor):
+    """An :class:`MLPActor`'s lanes (a constant)."""
+    return mlp_lanes(actor)
 
 
 def act(actor: Any, k: Any, obs: Any, params: Any) -> Any:  # pragma: no cover - compiled only
     """Lane ``k``'s action."""
-    raise NotImplementedError
-
-
-def uses_observation(actor: Any) -> Any:  # pragma: no cover - compiled only
-    """Whether the actor reads the observation (a constant: where it does not, the
-    observation's code and its exactness flag are dead and LLVM drops them)."""
     raise NotImplementedError
 
 
@@ -596,21 +574,17 @@ def _ol_load_weights(actor, weights, k, thetas, p):
     return None
 
 
-@overload(uses_observation, **INLINE)
-def _ol_uses_observation(actor):
-    uses = getattr(actor, "instance_class", None) in (PolicyActor, MLPActor)
-    return lambda actor: uses
+@constant
+def uses_observation(actor):
+    """Whether the actor reads the observation (a constant: where it does not, the
+    observation's code and its exactness flag are dead and LLVM drops them)."""
+    return getattr(actor, "instance_class", None) in (PolicyActor, MLPActor)
 
 
-def certain(mode: Any) -> Any:  # pragma: no cover - compiled only
+@constant
+def certain(mode):
     """Whether every value of ``mode`` is final (a constant: the redo path compiles away)."""
-    raise NotImplementedError
-
-
-@overload(certain, **INLINE)
-def _ol_certain(mode):
-    sure = getattr(mode, "instance_class", None) in CERTAIN
-    return lambda mode: sure
+    return getattr(mode, "instance_class", None) in CERTAIN
 
 
 def one_at_a_time(mode: Any) -> Any:  # pragma: no cover - compiled only
@@ -733,47 +707,37 @@ def step_lanes(states, next_states, actor, params, mode, lanes, live, rewards, t
 
 
 
-def step_policy(states: Any, next_states: Any, actor: Any, params: Any, mode: Any, lanes: Any, live: Any,
-                rewards: Any, terminated: Any, redo: Any) -> None:  # pragma: no cover - compiled only
+@inline
+def _network_step(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):
+    """:func:`step_policy` for a network."""
+    if lanes != lane_count(actor):
+        raise ValueError("a network steps all its lanes")
+    n = lane_count(actor)
+    any_redo = False
+    for k in range(n):
+        obs, ok = env_observation(state_of(states, k, params), params, mode)
+        load_inputs(actor, k, n, obs)
+        redo[k] = not ok
+        any_redo |= not ok
+    if not certain(mode) and any_redo:
+        for k in range(n):
+            if redo[k]:
+                obs = env_observation(state_of(states, k, params), params, Libm())[0]
+                load_inputs(actor, k, n, obs)
+    outputs = mlp_forward_lanes(actor)
+    for k in range(n):
+        actor.actions[k] = mlp_action(outputs, k, n, params)
+    step_lanes(states, next_states, GivenActor(actor.actions, np.int64(0)), params, mode, n, live, rewards,
+               terminated, redo)
+
+
+@forward
+def step_policy(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):
     """:func:`step_lanes` for a policy actor.  The linear policy is computed inside the lane
     loop; a network is computed layer by layer with the lanes innermost (a loop over its
     units inside the lane loop would not vectorize): the observations first (a lane the mode
     cannot certify recomputed in the C library's), the network, then the dynamics with the
     actions given."""
-    raise NotImplementedError
-
-
-@overload(step_policy, **INLINE)
-def _ol_step_policy(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):
     cls = getattr(actor, "instance_class", None)
-    if cls is PolicyActor:
-
-        def linear(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):
-            step_lanes(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo)
-
-        return linear
-    if cls is not MLPActor:
-        return None
-
-    def network(states, next_states, actor, params, mode, lanes, live, rewards, terminated, redo):
-        if lanes != lane_count(actor):
-            raise ValueError("a network steps all its lanes")
-        n = lane_count(actor)
-        any_redo = False
-        for k in range(n):
-            obs, ok = env_observation(state_of(states, k, params), params, mode)
-            load_inputs(actor, k, n, obs)
-            redo[k] = not ok
-            any_redo |= not ok
-        if not certain(mode) and any_redo:
-            for k in range(n):
-                if redo[k]:
-                    obs = env_observation(state_of(states, k, params), params, Libm())[0]
-                    load_inputs(actor, k, n, obs)
-        outputs = mlp_forward_lanes(actor)
-        for k in range(n):
-            actor.actions[k] = mlp_action(outputs, k, n, params)
-        step_lanes(states, next_states, GivenActor(actor.actions, np.int64(0)), params, mode, n, live, rewards,
-                   terminated, redo)
-
-    return network
+    kernel = step_lanes if cls is PolicyActor else _network_step if cls is MLPActor else None
+    return None if kernel is None else (kernel, tuple(range(10)))

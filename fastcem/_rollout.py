@@ -15,9 +15,9 @@ import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.core import cgutils
-from numba.extending import intrinsic, overload
+from numba.extending import intrinsic
 
-from envs_native._jit import inline, jit
+from envs_native._jit import constant, inline, jit
 from envs_native.modes import Libm
 from envs_native.spec import spec_of_params
 
@@ -28,13 +28,13 @@ from ._engine import (
     Tanh,
     advance,
     column_order,
-    env_lanes,
     env_observation,
-    lane_count,
     lane_view,
     load_weights,
+    mlp_lanes,
     network_lanes,
     one_at_a_time,
+    spec_lanes,
     state_of,
     step_policy,
     store,
@@ -173,34 +173,25 @@ class Workspace(NamedTuple):
                    np.zeros(lanes, i), np.zeros(lanes, i), np.zeros(lanes, i), np.zeros(2, i))
 
 
-def policy_lanes(actor: Any, params: Any) -> Any:  # pragma: no cover - compiled only
+@constant
+def policy_lanes(actor, params):
     """Episodes a worker steps side by side with this policy (a constant): the env's lanes
     for the linear policy; the network's (:func:`fastcem._engine.network_lanes`)."""
-    raise NotImplementedError
-
-
-
-
-@overload(policy_lanes, jit_options={"forceinline": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True})
-def _ol_policy_lanes(actor, params):
     if getattr(actor, "instance_class", None) is MLPActor:
-        return lambda actor, params: lane_count(actor)
-    return lambda actor, params: env_lanes(params)
+        return mlp_lanes(actor)
+    return spec_lanes(params)
 
 
-def tail_lanes(actor: Any, params: Any) -> Any:  # pragma: no cover - compiled only
+@constant
+def tail_lanes(actor, params):
     """Live lanes at most of which a worker with no more jobs finishes one at a time (a
     constant): a quarter of the linear policy's lanes, where one vector step costs what
     that many scalar steps do; none for a network, whose lanes side by side cost about what
     one lane alone does (each reads its own weights either way)."""
-    raise NotImplementedError
-
-
-@overload(tail_lanes, jit_options={"forceinline": True, "no_cpython_wrapper": True, "no_cfunc_wrapper": True})
-def _ol_tail_lanes(actor, params):
     if getattr(actor, "instance_class", None) is MLPActor:
-        return lambda actor, params: 0
-    return lambda actor, params: env_lanes(params) // 4
+        return 0
+    lanes = spec_lanes(params)
+    return None if lanes is None else lanes // 4
 
 
 @jit

@@ -9,10 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numba
 import numpy as np
+import pytest
+from numba import types
 from numba.extending import overload
 
-from envs_native._jit import collector_paused, jit
+from envs_native._jit import collector_paused, constant, forward, jit
 
 
 def _sum(a: np.ndarray) -> float:
@@ -133,3 +136,49 @@ def test_kernels_compile_with_the_collector_paused_and_leave_it_as_it_was():
     finally:
         gc.enable()
     assert _collector_on_while_typing == [False, False]
+
+
+@jit(cache=False)
+def _doubled(x):  # type: ignore[no-untyped-def]
+    return 2 * x
+
+
+@jit(cache=False)
+def _negated(x):  # type: ignore[no-untyped-def]
+    return -x
+
+
+@forward
+def _by_type(flag, x):  # type: ignore[no-untyped-def]
+    """Doubles a float, negates an int; the first argument only picks (it is not passed)."""
+    if isinstance(x, types.Float):
+        return _doubled, (1,)
+    if isinstance(x, types.Integer):
+        return _negated, (1,)
+    return None
+
+
+@constant
+def _width(x):  # type: ignore[no-untyped-def]
+    if isinstance(x, types.Integer):
+        return 1
+    return 8 if x == types.float64 else 4 if x == types.float32 else None
+
+
+def _forwarded(x):  # type: ignore[no-untyped-def]
+    return _by_type(True, x), _width(x)
+
+
+def test_forward_calls_the_piece_its_argument_types_pick_and_constant_is_a_literal():
+    kernel = jit(_forwarded, cache=False)
+    assert kernel(1.5) == (3.0, 8)
+    assert kernel(np.float32(1.5)) == (np.float32(3.0), 4)
+    assert kernel(3) == (-3, 1)
+    # A literal of the kernel: the compiled signature returns it typed as a literal.
+    assert str(kernel.nopython_signatures[0].return_type) == "Tuple(float64, Literal[int](8))"
+
+
+def test_forward_and_constant_without_a_choice_fail_to_type():
+    kernel = jit(_forwarded, cache=False)
+    with pytest.raises(numba.core.errors.TypingError):
+        kernel(np.complex128(1))
