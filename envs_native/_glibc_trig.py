@@ -207,7 +207,9 @@ def _kernel(a: float, da: float, use_cos: bool) -> float:
     aa = abs(a)
     u = _BIG + aa
     base = aa - (u - _BIG)
-    j = min(bits(u) & 0xFFFFFFFF, _TABLE.shape[0] - 1)  # clamped for the lanes not using it
+    j = bits(u) & 0xFFFFFFFF
+    last = _TABLE.shape[0] - 1
+    j = j if j < last else last  # clamped for the lanes not using it (not min(): compiled apart)
     sn = _TABLE[j, 0]
     ssn = _TABLE[j, 1]
     cs = _TABLE[j, 2]

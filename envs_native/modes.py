@@ -139,17 +139,6 @@ def _mode(m: types.Type) -> Any:
 _INLINE = overload_options()
 
 
-def square(m: Any, x: float) -> tuple[float, bool]:  # pragma: no cover - compiled only
-    """``(x ** 2, ok)`` as numpy computes it for a scalar: float64 ``pow(x, 2.0)``, float32
-    ``powf(x, 2.0f)`` (neither always ``x * x``)."""
-    raise NotImplementedError
-
-
-def remainder(m: Any, a: float, b: float) -> tuple[float, bool]:  # pragma: no cover - compiled only
-    """``(a % b, ok)`` with numpy's float remainder (the sign of the divisor; ``b > 0``)."""
-    raise NotImplementedError
-
-
 @inline
 def _libm_sin(x: float) -> tuple[float, bool]:
     return math.sin(x), True
@@ -200,22 +189,36 @@ def cos(m, x):
     return None if mode is None else (_COS[mode.TRIG], (1,))
 
 
-@overload(square, **_INLINE)
-def _ol_square(m, x):
+@inline
+def _product_square(x: Any) -> tuple[Any, bool]:
+    return x * x, True
+
+
+@inline
+def _pow_square(x: float) -> tuple[float, bool]:
+    return pow2(x), True
+
+
+@inline
+def _powf_square(x: Any) -> tuple[Any, bool]:
+    return libm_powf2(x), True
+
+
+_SQUARES = {"product": _product_square, "pow": _pow_square, "checked": square_fast}
+
+
+@forward
+def square(m, x):
+    """``(x ** 2, ok)`` as numpy computes it for a scalar: float64 ``pow(x, 2.0)``, float32
+    ``powf(x, 2.0f)`` (neither always ``x * x``)."""
     mode = _mode(m)
     if mode is None:
         return None
     if x == types.float32:
-        if mode.SQUARE == "product":
-            return lambda m, x: (x * x, True)
         # The C library's powf, called: float32 squares come from a VectorEnv fed float32
         # actions, never from the lanes' hot loop.
-        return lambda m, x: (libm_powf2(x), True)
-    if mode.SQUARE == "pow":
-        return lambda m, x: (pow2(x), True)
-    if mode.SQUARE == "checked":
-        return lambda m, x: square_fast(x)
-    return lambda m, x: (x * x, True)
+        return (_product_square if mode.SQUARE == "product" else _powf_square), (1,)
+    return _SQUARES[mode.SQUARE], (1,)
 
 
 # remainder_fast handles |a| below this many multiples of b: there the quotient is exact in
@@ -255,16 +258,24 @@ def remainder_exact(a: float, b: float) -> float:
     return value if ok else a % b
 
 
-@overload(remainder, **_INLINE)
-def _ol_remainder(m, a, b):
+@inline
+def _exact_remainder(a: float, b: float) -> tuple[float, bool]:
+    return remainder_exact(a, b), True
+
+
+@inline
+def _fast_remainder(a: float, b: float) -> tuple[float, bool]:
+    return remainder_fast(a, b)[0], True
+
+
+_REMAINDERS = {"exact": _exact_remainder, "checked": remainder_fast, "fast": _fast_remainder}
+
+
+@forward
+def remainder(m, a, b):
+    """``(a % b, ok)`` with numpy's float remainder (the sign of the divisor; ``b > 0``)."""
     mode = _mode(m)
-    if mode is None:
-        return None
-    if mode.REMAINDER == "exact":
-        return lambda m, a, b: (remainder_exact(a, b), True)
-    if mode.REMAINDER == "checked":
-        return lambda m, a, b: remainder_fast(a, b)
-    return lambda m, a, b: (remainder_fast(a, b)[0], True)
+    return None if mode is None else (_REMAINDERS[mode.REMAINDER], (1, 2))
 
 
 @inline

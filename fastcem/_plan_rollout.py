@@ -73,7 +73,8 @@ def sample_actions(
     for b in range(-(-out.shape[0] // LANES)):
         first = b * LANES
         sample_lanes(mean, std, low, high, stream, k0, k1, first, acts)
-        for k in range(min(LANES, out.shape[0] - first)):
+        left = out.shape[0] - first
+        for k in range(LANES if left > LANES else left):
             for i in range(size):
                 out[first + k, i] = acts[i, k]
 
@@ -141,7 +142,8 @@ def _plan_worker(
         if b >= num_blocks:
             return
         first = b * LANES
-        num = min(LANES, num_candidates - first)
+        left = num_candidates - first
+        num = LANES if left > LANES else left
         if first < num_sampled:
             sample_lanes(mean, std, low, high, stream, k0, k1, first, acts)
         for k in range(num):

@@ -76,7 +76,8 @@ def _step_block(states: np.ndarray, actions: np.ndarray, resetting: np.ndarray, 
     """Sub-envs ``first .. first + LANES - 1`` (those that exist): step the ones not
     ``resetting`` as lanes (:func:`fastcem._engine.step_lanes`), then observe every one.
     The lane buffers are the caller's, reused from block to block."""
-    num = min(LANES, states.shape[0] - first)
+    left = states.shape[0] - first
+    num = LANES if left > LANES else left
     for k in range(LANES):
         live[k] = False  # a spare lane of the last block steps what it holds, unused
     for k in range(num):
