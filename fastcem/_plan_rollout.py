@@ -51,7 +51,11 @@ def sample_lanes(
             acts[4 * q + 3, k] = z3
     for i in range(size):
         for k in range(LANES):
-            acts[i, k] = min(max(mean[i] + std[i] * acts[i, k], low[i]), high[i])
+            # min(max(v, low), high) as numba computes it (Python's rule: the later value where
+            # it compares greater, or less), written out: numba compiles min and max apart.
+            v = mean[i] + std[i] * acts[i, k]
+            v = low[i] if low[i] > v else v
+            acts[i, k] = high[i] if high[i] < v else v
 
 
 @jit
@@ -406,7 +410,7 @@ def plan_iterations(
             for j in range(size):
                 mean[j] = new_mean[j]
                 std[j] = new_std[j] + std_eps
-                top = max(top, std[j])
+                top = std[j] if std[j] > top else top  # max(top, std[j])
             sync[1] = std_tol > 0.0 and top < std_tol
         met += 1
         barrier(sync, num_workers * met)

@@ -34,6 +34,7 @@ from ._plan_rollout import plan_iterations
 from .mlp import ACTIVATIONS, DTYPES, MLP
 from .planning import CEMPlanner, mpc_run
 from .plotting import check_plot_support, plot_history
+from .selection import select_elites
 from .training import EpochStats, TrainResult, check_result_path, seed_sequence, train
 
 DESCRIPTION = """\
@@ -346,7 +347,11 @@ def _experiment(args: argparse.Namespace) -> int:
     seeds = seed_sequence(args.seed)
     # Compile, or load from numba's cache, before the clock starts.
     start = time.perf_counter()
-    with _CompileNotice(env_id, ahead=_SELECTION_AHEAD) as notice:
+    # A selection never compiled is compiled by a second process from the start; one cached
+    # needs none.
+    ahead = _SELECTION_AHEAD if _never_cached(select_elites) else None
+    with _CompileNotice(env_id, ahead=ahead) as notice:
+        notice.start_ahead()
         evaluate(np.zeros((2, policy_dim(env_id, policy))), env_id, seed=0, num_threads=num_threads, fast=args.fast,
                  policy=policy)
         notice.ahead_done()
