@@ -444,3 +444,24 @@ def constant(choose: Callable[..., Any]) -> Any:
         return result(*args), codegen
 
     return _typer_of(choose, typing)
+
+
+@intrinsic
+def new_array(typingctx: Any, shape: Any, dtype: Any) -> Any:
+    """``np.empty(shape, dtype)`` in a kernel, for an int ``shape`` (1-D) and a numpy scalar
+    type (``np.int64``, ``np.float64``, ``np.bool_``), emitted in the caller: numba's
+    ``np.empty`` is an ``@overload`` whose implementation it compiles as a function of its
+    own for each array type, some 80 ms each."""
+    if not (isinstance(shape, types.Integer) and isinstance(dtype, types.NumberClass)):
+        return None
+    from numba.core.imputils import impl_ret_new_ref
+    from numba.np.arrayobj import _empty_nd_impl
+
+    array_type = types.Array(dtype.dtype, 1, "C")
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        size = context.cast(builder, args[0], signature.args[0], types.intp)
+        array = _empty_nd_impl(context, builder, array_type, [size])
+        return impl_ret_new_ref(context, builder, array_type, array._getvalue())
+
+    return array_type(shape, dtype), codegen

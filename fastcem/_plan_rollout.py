@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from envs_native._jit import inline, jit
+from envs_native._jit import inline, jit, new_array
 from envs_native.modes import Libm
 
 from ._engine import PlanActor, advance, lane_view, state_of, step_lanes, store
@@ -266,12 +266,18 @@ def certify_elites(
     the ranking taken again.
     The best plan's return is made exact too.  Returns how many were computed."""
     n = returns.shape[0]
-    known = np.zeros(n, dtype=np.bool_)
-    elite = np.zeros(n, dtype=np.bool_)
+    # new_array and loops, not np.zeros (see new_array).
+    known = new_array(n, np.bool_)
+    elite = new_array(n, np.bool_)
+    unsure = new_array(n, np.bool_)
+    for i in range(n):
+        known[i] = False
+        elite[i] = False
     settled = 0
     while True:
         select_elites(returns, top_k, idx)
-        unsure = np.zeros(n, dtype=np.bool_)
+        for i in range(n):
+            unsure[i] = False
         for j in range(top_k - 1):
             if not _ranked(returns, known, scale, floor, idx[j], idx[j + 1]) and not _same_plan(
                     actions, returns, idx[j], idx[j + 1]):
@@ -390,9 +396,9 @@ def plan_iterations(
     block queue of iteration 0, 1, ...]``, zeros).  The same operations as the Python loop,
     so the same bits (the tests compare)."""
     size = mean.shape[0]
-    idx = np.empty(top_k, dtype=np.int64)
-    new_mean = np.empty(size)
-    new_std = np.empty(size)
+    idx = new_array(top_k, np.int64)
+    new_mean = new_array(size, np.float64)
+    new_std = new_array(size, np.float64)
     met = 0
     for i in range(num_iters):
         _plan_worker(state, mean, std, low, high, call | np.uint64(i), k0, k1, actions.shape[0], params, mode,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from envs_native._jit import inline, jit
+from envs_native._jit import inline, jit, new_array
 
 from ._checks import as_float_array, check_int
 
@@ -121,7 +121,7 @@ def select_elites(rewards: np.ndarray, k: int, out: np.ndarray) -> None:
     n = rewards.shape[0]
     # Plain loops rather than np.arange, np.log2 and slice assignment: each numpy function a
     # kernel uses adds noticeably to its compile time.
-    idx = np.empty(n, dtype=np.int64)
+    idx = new_array(n, np.int64)
     for i in range(n):
         idx[i] = i
     if k < n:

@@ -15,7 +15,7 @@ import pytest
 from numba import types
 from numba.extending import overload
 
-from envs_native._jit import collector_paused, constant, forward, jit
+from envs_native._jit import collector_paused, constant, forward, jit, new_array
 
 
 def _sum(a: np.ndarray) -> float:
@@ -182,3 +182,22 @@ def test_forward_and_constant_without_a_choice_fail_to_type():
     kernel = jit(_forwarded, cache=False)
     with pytest.raises(numba.core.errors.TypingError):
         kernel(np.complex128(1))
+
+
+def _filled(n, value):  # type: ignore[no-untyped-def]
+    ints = new_array(n, np.int64)
+    floats = new_array(n, np.float64)
+    flags = new_array(n, np.bool_)
+    for i in range(n):
+        ints[i] = i
+        floats[i] = value
+        flags[i] = i % 2 == 0
+    return ints, floats, flags
+
+
+def test_new_array_is_np_empty_of_the_type_asked():
+    ints, floats, flags = jit(_filled, cache=False)(5, 1.5)
+    assert ints.dtype == np.int64 and ints.tolist() == [0, 1, 2, 3, 4]
+    assert floats.dtype == np.float64 and floats.tolist() == [1.5] * 5
+    assert flags.dtype == np.bool_ and flags.tolist() == [True, False, True, False, True]
+    assert jit(_filled, cache=False)(0, 1.0)[0].shape == (0,)
