@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import inspect
+import os
 import pickle
 import threading
 from collections.abc import Callable, Iterator
@@ -30,7 +31,7 @@ from typing import Any, TypeVar
 import llvmlite.binding as llvm
 from llvmlite import ir
 from numba import njit, types
-from numba.core import caching
+from numba.core import caching, cgutils
 from numba.core.registry import CPUDispatcher
 from numba.extending import intrinsic
 
@@ -96,6 +97,19 @@ def collector_paused() -> Iterator[None]:
             _collector_pauses -= 1
             if _collector_pauses == 0 and _collector_resumes:
                 gc.enable()
+
+
+def _collector_after_fork() -> None:
+    """In a child forked while another thread compiled: no pause is under way there."""
+    global _collector_lock, _collector_pauses
+    _collector_lock = threading.Lock()
+    if _collector_pauses and _collector_resumes:
+        gc.enable()
+    _collector_pauses = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_collector_after_fork)
 
 
 class _Kernel(CPUDispatcher):
@@ -461,6 +475,9 @@ def new_array(typingctx: Any, shape: Any, dtype: Any) -> Any:
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         size = context.cast(builder, args[0], signature.args[0], types.intp)
+        negative = builder.icmp_signed("<", size, context.get_constant(types.intp, 0))
+        with cgutils.if_unlikely(builder, negative):
+            context.call_conv.return_user_exc(builder, ValueError, ("negative dimensions not allowed",))
         array = _empty_nd_impl(context, builder, array_type, [size])
         return impl_ret_new_ref(context, builder, array_type, array._getvalue())
 

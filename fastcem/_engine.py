@@ -21,7 +21,8 @@ once per signature and inlined by LLVM, so it may be called from any number of p
 own IR inlining allows one call site per kernel and re-types the callee at each).  Dispatch on
 types uses ``@overload`` whose implementations are compiled into their callers, which carry
 the cache; numba compares the parameters of a typing function and its implementation, so
-neither is annotated.
+neither is annotated.  Where the dispatch only picks a piece to call, or a constant, it is an
+intrinsic (``envs_native._jit.forward``, ``constant``): no function of its own to compile.
 """
 
 from __future__ import annotations
@@ -110,12 +111,6 @@ def spec_lanes(params: types.Type) -> int | None:
     """The ``lanes`` of the env whose params type is ``params``, or None."""
     spec = _spec(params)
     return None if spec is None else spec.lanes
-
-
-@constant
-def env_lanes(params):
-    """Episodes a policy-rollout worker steps side by side (the spec's ``lanes``, a constant)."""
-    return spec_lanes(params)
 
 
 @inline

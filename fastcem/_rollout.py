@@ -104,7 +104,7 @@ def _next_job(queue: np.ndarray, cursor: np.ndarray, num_jobs: int) -> int:
 
 # --- lockstep lanes ----------------------------------------------------------------------
 
-# Each worker steps env_lanes(params) episodes side by side (fastcem._engine.step_lanes).  A
+# Each worker steps policy_lanes(actor, params) episodes side by side (fastcem._engine.step_lanes).  A
 # lane whose episode ends takes the next job; once the queue is empty and at most a quarter of
 # the lanes are left, they are finished one by one instead of dragging the whole block along.
 # Jobs taken from the shared counter at once: one atomic per CHUNK episodes.

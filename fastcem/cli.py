@@ -347,11 +347,9 @@ def _experiment(args: argparse.Namespace) -> int:
     seeds = seed_sequence(args.seed)
     # Compile, or load from numba's cache, before the clock starts.
     start = time.perf_counter()
-    # A selection never compiled is compiled by a second process from the start; one cached
-    # needs none.
-    ahead = _SELECTION_AHEAD if _never_cached(select_elites) else None
-    with _CompileNotice(env_id, ahead=ahead) as notice:
-        notice.start_ahead()
+    with _CompileNotice(env_id, ahead=_SELECTION_AHEAD) as notice:
+        if _never_cached(select_elites):
+            notice.start_ahead()  # at once, not when the notice shows
         evaluate(np.zeros((2, policy_dim(env_id, policy))), env_id, seed=0, num_threads=num_threads, fast=args.fast,
                  policy=policy)
         notice.ahead_done()

@@ -126,16 +126,20 @@ def test_kernels_compile_with_the_collector_paused_and_leave_it_as_it_was():
     assert jit(_noting, cache=False)(1.0) == 2.0
     assert _collector_on_while_typing == [False]
     assert gc.isenabled()
-    # A collector the caller turned off stays off, and a nested pause ends with the outer one.
+    # A pause around a compile: the compile's own pause ends inside it, and the collector
+    # comes back on with the outer one only.
+    with collector_paused():
+        assert jit(_noting, cache=False)(2) == 3
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    # A collector the caller turned off stays off.
     gc.disable()
     try:
-        with collector_paused():
-            assert jit(_noting, cache=False)(2) == 3
-            assert not gc.isenabled()
+        assert jit(_noting, cache=False)(np.int32(3)) == 4
         assert not gc.isenabled()
     finally:
         gc.enable()
-    assert _collector_on_while_typing == [False, False]
+    assert _collector_on_while_typing == [False, False, False]
 
 
 @jit(cache=False)
@@ -178,10 +182,34 @@ def test_forward_calls_the_piece_its_argument_types_pick_and_constant_is_a_liter
     assert str(kernel.nopython_signatures[0].return_type) == "Tuple(float64, Literal[int](8))"
 
 
+def _literal_three() -> tuple[int, int]:
+    return _by_type(False, 3), _width(3)
+
+
+def _width_only(x):  # type: ignore[no-untyped-def]
+    return _width(x)
+
+
+@constant
+def _not_a_number(x):  # type: ignore[no-untyped-def]
+    return 1.5
+
+
+def _gives_a_float(x):  # type: ignore[no-untyped-def]
+    return _not_a_number(x)
+
+
+def test_forward_takes_literal_arguments():
+    assert jit(_literal_three, cache=False)() == (-3, 1)
+
+
 def test_forward_and_constant_without_a_choice_fail_to_type():
-    kernel = jit(_forwarded, cache=False)
     with pytest.raises(numba.core.errors.TypingError):
-        kernel(np.complex128(1))
+        jit(_forwarded, cache=False)(np.complex128(1))
+    with pytest.raises(numba.core.errors.TypingError):
+        jit(_width_only, cache=False)(np.complex128(1))
+    with pytest.raises(TypeError, match="not an int or a bool"):
+        jit(_gives_a_float, cache=False)(1.0)
 
 
 def _filled(n, value):  # type: ignore[no-untyped-def]
@@ -201,3 +229,5 @@ def test_new_array_is_np_empty_of_the_type_asked():
     assert floats.dtype == np.float64 and floats.tolist() == [1.5] * 5
     assert flags.dtype == np.bool_ and flags.tolist() == [True, False, True, False, True]
     assert jit(_filled, cache=False)(0, 1.0)[0].shape == (0,)
+    with pytest.raises(ValueError, match="negative dimensions not allowed"):
+        jit(_filled, cache=False)(-1, 1.0)
