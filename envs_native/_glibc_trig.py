@@ -30,7 +30,7 @@ import math
 
 import numpy as np
 
-from ._jit import inline, jit
+from ._jit import inline, jit, smaller
 from ._libm import bits, fma
 
 # glibc's __sincostab: rows (sin xi, its tail, cos xi, its tail) for xi = j / 128.
@@ -207,9 +207,7 @@ def _kernel(a: float, da: float, use_cos: bool) -> float:
     aa = abs(a)
     u = _BIG + aa
     base = aa - (u - _BIG)
-    j = bits(u) & 0xFFFFFFFF
-    last = _TABLE.shape[0] - 1
-    j = j if j < last else last  # clamped for the lanes not using it (not min(): compiled apart)
+    j = smaller(bits(u) & 0xFFFFFFFF, _TABLE.shape[0] - 1)  # clamped for the lanes not using it
     sn = _TABLE[j, 0]
     ssn = _TABLE[j, 1]
     cs = _TABLE[j, 2]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import inspect
+import operator
 import os
 import pickle
 import threading
@@ -400,7 +401,7 @@ def _forwarding(choose: Callable[..., Any], typingctx: Any, args: tuple[Any, ...
     chosen = choose(*args)
     if chosen is None:
         return None
-    kernel, positions = chosen
+    kernel, positions = chosen if isinstance(chosen, tuple) else (chosen, range(len(args)))
     fnty = types.Dispatcher(kernel)
     callee = fnty.get_call_type(typingctx, tuple(args[i] for i in positions), {})
     if callee is None:
@@ -434,8 +435,9 @@ def forward(choose: Callable[..., Any]) -> Any:
     compiled function of its own in between (numba's ``@overload`` compiles the lambda it
     returns as one, some 25 ms of numba's pipeline each, and a kernel has dozens).
 
-    ``choose(*argument_types)`` returns ``(piece, positions)``, the piece called with the
-    arguments at ``positions``, or None where there is no such function for those types."""
+    ``choose(*argument_types)`` returns the piece, called with all the arguments, or
+    ``(piece, positions)``, called with the arguments at ``positions``; or None where there is
+    no such function for those types."""
     return _typer_of(choose, lambda typingctx, args: _forwarding(choose, typingctx, args))
 
 
@@ -482,3 +484,30 @@ def new_array(typingctx: Any, shape: Any, dtype: Any) -> Any:
         return impl_ret_new_ref(context, builder, array_type, array._getvalue())
 
     return array_type(shape, dtype), codegen
+
+
+def _select(keep_second: Any) -> Any:
+    """An intrinsic ``(a, b)`` giving ``b`` where ``keep_second(b, a)``, else ``a``: numba's (and
+    Python's) ``max`` with ``operator.gt``, ``min`` with ``operator.lt``, NaN and ties included,
+    emitted in the caller; numba compiles its ``min`` and ``max`` as functions of their own
+    for each signature."""
+
+    def typer(typingctx: Any, a: Any, b: Any) -> Any:
+        common = typingctx.unify_types(a, b)
+        if not isinstance(common, (types.Integer, types.Float)):
+            return None
+
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            x = context.cast(builder, args[0], signature.args[0], common)
+            y = context.cast(builder, args[1], signature.args[1], common)
+            compare = context.get_function(keep_second, types.boolean(common, common))
+            return builder.select(compare(builder, (y, x)), y, x)
+
+        return common(a, b), codegen
+
+    return intrinsic(typer)
+
+
+#: ``min(a, b)`` and ``max(a, b)`` of two numbers, as numba computes them (see :func:`_select`).
+smaller = _select(operator.lt)
+larger = _select(operator.gt)

@@ -76,14 +76,14 @@ def plan_action(value: Any, params: Any) -> Any:  # pragma: no cover - compiled 
 def env_dynamics(state, action, params, mode):
     """``(next_state, reward, terminated, ok)`` of the env that ``params`` belongs to."""
     spec = _spec(params)
-    return None if spec is None else (spec.dynamics, (0, 1, 2, 3))
+    return None if spec is None else spec.dynamics
 
 
 @forward
 def env_observation(state, params, mode):
     """``(obs, ok)`` of the env that ``params`` belongs to."""
     spec = _spec(params)
-    return None if spec is None else (spec.observation, (0, 1, 2))
+    return None if spec is None else spec.observation
 
 
 _STATE_READERS: dict[int, Any] = {}
@@ -734,5 +734,4 @@ def step_policy(states, next_states, actor, params, mode, lanes, live, rewards, 
     cannot certify recomputed in the C library's), the network, then the dynamics with the
     actions given."""
     cls = getattr(actor, "instance_class", None)
-    kernel = step_lanes if cls is PolicyActor else _network_step if cls is MLPActor else None
-    return None if kernel is None else (kernel, tuple(range(10)))
+    return step_lanes if cls is PolicyActor else _network_step if cls is MLPActor else None

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from envs_native._jit import inline, jit, new_array
+from envs_native._jit import inline, jit, larger, new_array, smaller
 from envs_native.modes import Libm
 
 from ._engine import PlanActor, advance, lane_view, state_of, step_lanes, store
@@ -51,11 +51,7 @@ def sample_lanes(
             acts[4 * q + 3, k] = z3
     for i in range(size):
         for k in range(LANES):
-            # min(max(v, low), high) as numba computes it (Python's rule: the later value where
-            # it compares greater, or less), written out: numba compiles min and max apart.
-            v = mean[i] + std[i] * acts[i, k]
-            v = low[i] if low[i] > v else v
-            acts[i, k] = high[i] if high[i] < v else v
+            acts[i, k] = smaller(larger(mean[i] + std[i] * acts[i, k], low[i]), high[i])
 
 
 @jit
@@ -77,8 +73,7 @@ def sample_actions(
     for b in range(-(-out.shape[0] // LANES)):
         first = b * LANES
         sample_lanes(mean, std, low, high, stream, k0, k1, first, acts)
-        left = out.shape[0] - first
-        for k in range(LANES if left > LANES else left):
+        for k in range(smaller(LANES, out.shape[0] - first)):
             for i in range(size):
                 out[first + k, i] = acts[i, k]
 
@@ -146,8 +141,7 @@ def _plan_worker(
         if b >= num_blocks:
             return
         first = b * LANES
-        left = num_candidates - first
-        num = LANES if left > LANES else left
+        num = smaller(LANES, num_candidates - first)
         if first < num_sampled:
             sample_lanes(mean, std, low, high, stream, k0, k1, first, acts)
         for k in range(num):
@@ -416,7 +410,7 @@ def plan_iterations(
             for j in range(size):
                 mean[j] = new_mean[j]
                 std[j] = new_std[j] + std_eps
-                top = std[j] if std[j] > top else top  # max(top, std[j])
+                top = larger(top, std[j])
             sync[1] = std_tol > 0.0 and top < std_tol
         met += 1
         barrier(sync, num_workers * met)

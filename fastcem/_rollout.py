@@ -17,7 +17,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from envs_native._jit import constant, inline, jit
+from envs_native._jit import constant, inline, jit, smaller
 from envs_native.modes import Libm
 from envs_native.spec import spec_of_params
 
@@ -91,10 +91,8 @@ def _next_job(queue: np.ndarray, cursor: np.ndarray, num_jobs: int) -> int:
     ``CHUNK`` at a time and handed out from ``cursor = [next, end]``."""
     if cursor[0] == cursor[1]:
         start = fetch_add(queue, np.int64(CHUNK))
-        # Conditionals, not min(): numba compiles its min for each signature, 50 ms.
-        cursor[0] = start if start < num_jobs else num_jobs
-        end = start + CHUNK
-        cursor[1] = end if end < num_jobs else num_jobs
+        cursor[0] = smaller(start, num_jobs)
+        cursor[1] = smaller(start + CHUNK, num_jobs)
     if cursor[0] == cursor[1]:
         return -1
     job = cursor[0]

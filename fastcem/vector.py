@@ -46,7 +46,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from numpy.typing import NDArray
 
 from envs_native import Discrete, EnvInfo, env_info
-from envs_native._jit import jit
+from envs_native._jit import jit, smaller
 from envs_native._seeding import check_seed, generator_for_reset_seed
 from envs_native.modes import Libm
 from envs_native.spec import registered_ids
@@ -76,8 +76,7 @@ def _step_block(states: np.ndarray, actions: np.ndarray, resetting: np.ndarray, 
     """Sub-envs ``first .. first + LANES - 1`` (those that exist): step the ones not
     ``resetting`` as lanes (:func:`fastcem._engine.step_lanes`), then observe every one.
     The lane buffers are the caller's, reused from block to block."""
-    left = states.shape[0] - first
-    num = LANES if left > LANES else left
+    num = smaller(LANES, states.shape[0] - first)
     for k in range(LANES):
         live[k] = False  # a spare lane of the last block steps what it holds, unused
     for k in range(num):

@@ -15,7 +15,7 @@ import pytest
 from numba import types
 from numba.extending import overload
 
-from envs_native._jit import collector_paused, constant, forward, jit, new_array
+from envs_native._jit import collector_paused, constant, forward, jit, larger, new_array, smaller
 
 
 def _sum(a: np.ndarray) -> float:
@@ -231,3 +231,19 @@ def test_new_array_is_np_empty_of_the_type_asked():
     assert jit(_filled, cache=False)(0, 1.0)[0].shape == (0,)
     with pytest.raises(ValueError, match="negative dimensions not allowed"):
         jit(_filled, cache=False)(-1, 1.0)
+
+
+def _both(a, b):  # type: ignore[no-untyped-def]
+    return smaller(a, b), larger(a, b)
+
+
+def test_smaller_and_larger_are_numbas_min_and_max_bit_for_bit():
+    ours = jit(_both, cache=False)
+    numbas = jit(lambda a, b: (min(a, b), max(a, b)), cache=False)
+    values = [np.nan, -np.inf, -1.0, -0.0, 0.0, 2.5, np.inf]
+    for a in values:
+        for b in values:
+            got, want = ours(a, b), numbas(a, b)
+            assert np.array(got).tobytes() == np.array(want).tobytes(), (a, b, got, want)
+            assert np.array(got).tobytes() == np.array((min(a, b), max(a, b))).tobytes(), (a, b)
+    assert ours(3, 7) == (3, 7) and ours(np.int64(9), 4) == (4, 9)
