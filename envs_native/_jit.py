@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import inspect
+import itertools
 import operator
 import os
 import pickle
@@ -61,6 +62,51 @@ def _load_index_or_nothing(self: caching.IndexDataCacheFile) -> dict[Any, Any]:
 
 if getattr(caching.IndexDataCacheFile._load_index, "__name__", "") != "_load_index_or_nothing":
     caching.IndexDataCacheFile._load_index = _load_index_or_nothing
+
+
+def _save_one_at_a_time(self: caching.IndexDataCacheFile, key: Any, data: Any) -> None:
+    """numba's ``IndexDataCacheFile.save``, one process at a time per cache directory, and the
+    data written before the index names it.
+
+    numba reads a function's index, picks the first data file name not in it, writes the
+    index, then the data.  Two processes compiling the same function in two signatures at
+    once (the command line's second process does, :mod:`fastcem._ahead`) could both pick the
+    same name: one index entry lost, and the survivor's file holding the other signature's
+    code, which numba would load for it.  Here a lock on the directory (POSIX ``flock``; none
+    where there is no ``fcntl``) makes each save whole, and a process that finds an entry in
+    an index finds its data.  Writes stay numba's own (a temporary file, then a rename)."""
+    with _directory_locked(self._cache_path):
+        overloads = self._load_index()
+        data_name = overloads.get(key)
+        if data_name is None:
+            existing = set(overloads.values())
+            data_name = next(name for name in map(self._data_name, itertools.count(1)) if name not in existing)
+        self._save_data(data_name, data)
+        if key not in overloads:
+            overloads[key] = data_name
+            self._save_index(overloads)
+
+
+@contextlib.contextmanager
+def _directory_locked(path: str) -> Iterator[None]:
+    """An exclusive ``flock`` on a lock file in ``path`` for the duration (nothing where the
+    platform has no ``fcntl``, or the file cannot be made: numba's save then goes on unlocked)."""
+    try:
+        import fcntl
+
+        fd = os.open(os.path.join(path, ".fastcem-save.lock"), os.O_RDWR | os.O_CREAT, 0o666)
+    except (ImportError, OSError):
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+if hasattr(caching.IndexDataCacheFile, "_data_name") and caching.IndexDataCacheFile.save.__name__ == "save":
+    caching.IndexDataCacheFile.save = _save_one_at_a_time
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -121,6 +167,47 @@ class _Kernel(CPUDispatcher):
     def _compile_for_args(self, *args: Any, **kwargs: Any) -> Any:
         with collector_paused():
             return super()._compile_for_args(*args, **kwargs)
+
+    def compile(self, sig: Any) -> Any:
+        wait = _ELSEWHERE.pop((id(self), _arg_types(sig)), None)
+        if wait is not None:
+            wait()
+        return super().compile(sig)
+
+
+def _arg_types(sig: Any) -> tuple[Any, ...]:
+    """The argument types of a signature as ``Dispatcher.compile`` takes it (a tuple of types,
+    or a ``Signature``)."""
+    return tuple(getattr(sig, "args", sig))
+
+
+#: Kernels another process is compiling into numba's cache, by (dispatcher id, argument
+#: types): the function that waits for it (:func:`compiled_elsewhere`).
+_ELSEWHERE: dict[tuple[int, tuple[Any, ...]], Callable[[], object]] = {}
+
+
+def compiled_elsewhere(kernel: Any, sig: Any, wait: Callable[[], object]) -> None:
+    """Say that another process is compiling ``kernel`` for ``sig`` into numba's cache: the
+    first time this process would compile it (a call, or a kernel that calls it being
+    compiled), it calls ``wait()`` first, then loads the cached code if there is some
+    (:mod:`fastcem._ahead` runs that process)."""
+    _ELSEWHERE[(id(kernel), _arg_types(sig))] = wait
+
+
+def forget_elsewhere() -> None:
+    """Forget every :func:`compiled_elsewhere`."""
+    _ELSEWHERE.clear()
+
+
+def cached(kernel: Any, sig: Any) -> bool:
+    """Whether numba's cache holds ``kernel`` (a dispatcher) compiled for ``sig`` (a tuple of
+    argument types), current for its source; False when that cannot be told."""
+    try:
+        cache = kernel._cache
+        key = cache._index_key(_arg_types(sig), kernel.targetctx.codegen())
+        return key in cache._cache_file._load_index()
+    except AttributeError:
+        return False
 
 
 #: The dispatchers of ``jit(called=True)`` kernels (see :func:`_link_called_late`).
@@ -348,7 +435,7 @@ def _prefer_wide_vectors() -> None:
 _prefer_wide_vectors()
 
 
-class _Piece(CPUDispatcher):
+class _Piece(_Kernel):
     """A dispatcher compiled without a Python wrapper: called from Python it would jump into
     nothing, so it says what to do instead."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
+from numba import typeof, types
 
 from envs_native._jit import inline, jit, larger, new_array, smaller
 from envs_native.modes import Libm
@@ -99,6 +100,15 @@ class PlanWorkspace(NamedTuple):
         return cls(np.zeros((4 * ((horizon + 3) // 4), LANES)), np.zeros((state_dim, LANES)),
                    np.zeros((state_dim, LANES)), np.zeros(LANES), np.zeros(LANES), np.zeros(LANES, b),
                    np.zeros(LANES, b), np.zeros(LANES, b), np.zeros(LANES, b))
+
+
+def worker_signature(state: np.ndarray, params: Any, mode: Any) -> tuple[types.Type, ...]:
+    """The argument types for which :func:`plan_iterations` compiles :func:`_plan_worker`
+    (from the kernel state ``state``, ``params``' env, in ``mode``)."""
+    vector = typeof(np.zeros(1))
+    return (typeof(state), vector, vector, vector, vector, types.uint64, types.uint64, types.uint64, types.int64,
+            typeof(params), typeof(mode), typeof(np.zeros(1, dtype=np.int64)), typeof(np.zeros((1, 1))), vector,
+            typeof(PlanWorkspace.new(1, 1)))
 
 
 @jit(called=True)

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from llvmlite import ir
-from numba import types
+from numba import typeof, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -223,13 +223,7 @@ def _worker(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any,
         live[k] = True
         num_live += 1
     queue_empty = num_live < lanes
-    while num_live > 0:
-        if queue_empty and num_live <= tail_lanes(actor, params):
-            for k in range(lanes):
-                if live[k]:
-                    returns[ws.candidate[k], ws.episode[k]] = play_lane(
-                        actor, k, states, params, mode, lane_ret[k], lane_steps[k], max_steps)
-            return
+    while num_live > 0 and not (queue_empty and num_live <= tail_lanes(actor, params)):
         step_policy(states, next_states, actor, params, mode, lanes, live, ws.rewards, terminated, ws.redo)
         states, next_states = next_states, states
         # The live lanes whose episode ended, as bits: short episodes end lanes at most steps,
@@ -257,6 +251,13 @@ def _worker(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any,
                     states[i, k] = 0.0
                 for i in range(weights.shape[0]):
                     weights[i, k] = 0.0
+    # The last few lanes, one at a time.  After the lane loop in the source, so that numba
+    # compiles the stepper first and play_lane last: the command line compiles that one in
+    # its second process meanwhile (fastcem._ahead).
+    for k in range(lanes):
+        if live[k]:
+            returns[ws.candidate[k], ws.episode[k]] = play_lane(actor, k, states, params, mode, lane_ret[k],
+                                                                lane_steps[k], max_steps)
 
 
 def make_actor(policy: MLP | None, ws: Workspace, obs_dim: int, act_dim: int, discrete: bool) -> Any:
@@ -283,6 +284,20 @@ def worker_lanes(policy: MLP | None, lanes: int, obs_dim: int, act_dim: int) -> 
     if policy is None:
         return lanes
     return network_lanes(policy.num_params(obs_dim, act_dim) * np.dtype(policy.np_dtype).itemsize)
+
+
+def play_lane_signature(params: Any, mode: Any, policy: MLP | None = None) -> tuple[types.Type, ...]:
+    """The argument types for which :func:`evaluate_population`'s worker compiles
+    :func:`play_lane` (with ``params``' env, in ``mode``, for ``policy``): the command line
+    compiles it in a second process ahead of the worker (:mod:`fastcem._ahead`)."""
+    spec = spec_of_params(type(params))
+    if spec is None:
+        raise TypeError(f"params must be a registered env's parameters, got {type(params).__name__}")
+    lanes = worker_lanes(policy, spec.lanes, spec.obs_dim, spec.act_dim)
+    ws = Workspace.new(1, 1, lanes, policy)
+    actor = make_actor(policy, ws, spec.obs_dim, spec.act_dim, spec.discrete)
+    return (typeof(actor), types.int64, typeof(ws.states), typeof(params), typeof(mode), types.float64, types.int64,
+            types.int64)
 
 
 def evaluate_population(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any, max_steps: int,

@@ -12,11 +12,9 @@ traceback.  The help text (``DESCRIPTION`` and each command's) is plain text, wi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import math
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -27,14 +25,16 @@ import numba
 import numpy as np
 
 from envs_native import env_info
+from envs_native._jit import cached
 
-from . import CEM, ENV_IDS, elite_indices, evaluate, max_episode_steps, policy_dim
+from . import CEM, ENV_IDS, elite_indices, evaluate, evaluation, max_episode_steps, policy_dim
+from ._ahead import Ahead
 from ._gym import check_video_support, gym_returns, record_video, sequential_mean
-from ._plan_rollout import plan_iterations
+from ._rollout import play_lane, play_lane_signature
 from .mlp import ACTIVATIONS, DTYPES, MLP
-from .planning import CEMPlanner, mpc_run
+from .planning import CEMPlanner, compile_split, mpc_run
 from .plotting import check_plot_support, plot_history
-from .selection import select_elites
+from .selection import select_elites, select_signature
 from .training import EpochStats, TrainResult, check_result_path, seed_sequence, train
 
 DESCRIPTION = """\
@@ -218,74 +218,27 @@ class _CompileNotice:
     ``after`` seconds (a first run compiles; later runs load numba's cache in a fraction of
     a second), so that nobody takes the wait for a hang.
 
-    numba compiles on one core.  A first run (its notice shown) starts ``ahead``, Python code
-    that compiles a kernel needed later, in a second process: it writes that kernel to numba's
-    cache while this process compiles the others, and :meth:`ahead_done` waits for it before
-    the kernel is loaded.  Whatever becomes of that process, this one goes on as without it (a
-    kernel it did not cache is compiled here)."""
+    ``ahead``: kernels (with their argument types) to compile on the second core, in a process
+    forked on entering (:class:`fastcem._ahead.Ahead`), while this one compiles the others."""
 
-    def __init__(self, what: str, after: float = 1.0, ahead: str | None = None) -> None:
+    def __init__(self, what: str, after: float = 1.0,
+                 ahead: Sequence[tuple[Any, tuple[Any, ...]]] = ()) -> None:
         self._message = f"fastcem: compiling kernels for {what} (first run only)"
-        self._ahead = ahead
-        self._child: subprocess.Popen[bytes] | None = None
-        self._lock = threading.Lock()
+        self._ahead = Ahead(ahead)
         self._timer = threading.Timer(after, self._notice)
         self._timer.daemon = True
 
     def _notice(self) -> None:
         print(self._message, file=sys.stderr, flush=True)
-        self.start_ahead()
-
-    def start_ahead(self) -> None:
-        """Start the second process now (once), not when the notice shows."""
-        with self._lock:
-            if self._ahead is not None:
-                with contextlib.suppress(OSError):
-                    self._child = subprocess.Popen([sys.executable, "-c", _AHEAD.format(self._ahead)],
-                                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                                   stderr=subprocess.DEVNULL)
-                self._ahead = None
-
-    def ahead_done(self, timeout: float = 60.0) -> None:
-        """Wait (at most ``timeout`` seconds) for the second process, if one was started."""
-        with self._lock:
-            self._ahead = None  # too late to start it now
-            child = self._child
-        if child is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                child.wait(timeout)
 
     def __enter__(self) -> _CompileNotice:
+        self._ahead.__enter__()  # forks: before the timer's thread starts
         self._timer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._timer.cancel()
-        with self._lock:
-            self._ahead = None
-            if self._child is not None and self._child.poll() is None:
-                self._child.kill()
-                self._child.wait()
-
-
-def _load_selection() -> None:
-    """Compile the elite selection, or load it from numba's cache."""
-    elite_indices(np.zeros(2), 1)
-
-
-# How the second process runs its code: see run_ahead.
-_AHEAD = "from fastcem.cli import run_ahead; run_ahead({!r})"
-# The second process of a first run of ``_experiment``.
-_SELECTION_AHEAD = "from fastcem.cli import _load_selection; _load_selection()"
-
-
-def _never_cached(kernel: Any) -> bool:
-    """Whether numba's cache has no entry for ``kernel`` in any signature (a first run for
-    certain); False when that cannot be told."""
-    try:
-        return not os.path.exists(kernel._cache._cache_file._index_path)
-    except AttributeError:
-        return False
+        self._ahead.__exit__(*exc)
 
 
 def _threads(requested: int | None) -> int | None:
@@ -347,13 +300,15 @@ def _experiment(args: argparse.Namespace) -> int:
     seeds = seed_sequence(args.seed)
     # Compile, or load from numba's cache, before the clock starts.
     start = time.perf_counter()
-    with _CompileNotice(env_id, ahead=_SELECTION_AHEAD) as notice:
-        if _never_cached(select_elites):
-            notice.start_ahead()  # at once, not when the notice shows
+    # The second core compiles the one-lane finisher the population kernel links and the elite
+    # selection, which come last in this process's order (the mode first: its self-check).
+    mode = evaluation.mode_of(env_id, args.fast)
+    ahead = [(play_lane, play_lane_signature(env_info(env_id).spec.default_params(), mode, policy)),
+             (select_elites, select_signature())]
+    with _CompileNotice(env_id, ahead=ahead):
         evaluate(np.zeros((2, policy_dim(env_id, policy))), env_id, seed=0, num_threads=num_threads, fast=args.fast,
                  policy=policy)
-        notice.ahead_done()
-        _load_selection()
+        elite_indices(np.zeros(2), 1)
     load_seconds = time.perf_counter() - start
 
     total = args.epochs * args.batch_size * args.episodes
@@ -414,13 +369,15 @@ def _plan(args: argparse.Namespace) -> int:
     planner = CEMPlanner(env_id, plan_horizon=args.horizon, num_candidates=args.candidates, top_k=args.top_k,
                          num_iters=args.iters, action_bounds=bounds, seed=args.seed,
                          num_threads=_threads(args.num_threads), fast=args.fast)
-    # The compiled planning loop compiles its rollouts first: the second process has the time
-    # to cache the refit (compile_refit) before the loop comes to it.
-    ahead = f"from fastcem.planning import compile_refit; compile_refit({env_id!r})"
-    with _CompileNotice(f"planning on {env_id}", ahead=ahead) as notice:
-        if _never_cached(plan_iterations):
-            notice.start_ahead()
-        planner.plan(env_info(env_id).spec.reset_state(0))  # compile or load before the clock starts
+    # Compile, or load from numba's cache, before the clock starts: the rollout worker on the
+    # second core, the refit here, then the loop that calls both.
+    start = env_info(env_id).spec.reset_state(0)
+    there, here = compile_split(planner, start)
+    with _CompileNotice(f"planning on {env_id}", ahead=there):
+        for kernel, sig in here:
+            if not cached(kernel, sig):
+                kernel.compile(sig)
+        planner.plan(start)
     print(f"{env_id}: CEM planner, horizon {args.horizon}, {args.candidates} candidates, top {args.top_k}, "
           f"{args.iters} iterations, warm start{', fast mode' if args.fast else ''}; gymnasium plays the plant")
 
@@ -481,13 +438,6 @@ def run() -> None:
     code = main()
     gc.freeze()
     sys.exit(code)
-
-
-def run_ahead(code: str) -> None:
-    """The second process of :class:`_CompileNotice`: run ``code``, then exit as :func:`run` does
-    (the first process may be waiting for this one to end)."""
-    exec(code)
-    gc.freeze()
 
 
 if __name__ == "__main__":  # pragma: no cover

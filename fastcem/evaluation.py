@@ -170,7 +170,7 @@ def evaluate(
     episodes = check_int(episodes, "episodes", minimum=1)
     nthreads = check_num_threads(num_threads)
     starts = _start_states(info, arr.shape[0], episodes, seed, reset_seeds, init_states)
-    mode = Fast() if fast_mode(fast) else info.spec.exact_mode()
+    mode = mode_of(env_id, fast)
     # Far from any state an episode reaches: beyond it the polynomial sin/cos lose bits.
     if fast and (np.abs(starts[..., : info.state_dim]) > FAST_STATE_LIMIT).any():
         raise ValueError(f"fast=True needs start states within ±{FAST_STATE_LIMIT:g}; use the exact mode")
@@ -179,6 +179,12 @@ def evaluate(
         _rollout.evaluate_population(arr, starts, params, mode, info.max_episode_steps, num_workers(nthreads), out,
                                      mlp)
     return out
+
+
+def mode_of(env_id: str, fast: bool) -> Any:
+    """The mode :func:`evaluate` steps ``env_id`` in: the fast one, or the env's exact one (for
+    the lanes, found by a self-check of this process's C library, once)."""
+    return Fast() if fast_mode(fast) else env_info(env_id).spec.exact_mode()
 
 
 @dataclass(frozen=True)

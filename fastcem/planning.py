@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, typeof, types
 from numba.core.registry import CPUDispatcher
 from numpy.typing import ArrayLike, NDArray
 
@@ -557,18 +557,25 @@ class CEMPlanner:
         return np.concatenate([self._kept[:, 1:], tail], axis=1)
 
 
-def compile_refit(env_id: str) -> None:
-    """Compile (or load from numba's cache) the elite selection and refit of :meth:`CEMPlanner.plan`'s
-    compiled loop for ``env_id``'s native model, for the argument types the loop passes them:
-    ``fastcem plan`` runs this in a second process while the first compiles the rollouts (the
-    loop then loads both from the cache; ``tests/test_planning.py`` checks that it compiles
-    nothing else)."""
-    info = env_info(env_id)
-    state = info.spec.kernel_states(np.zeros(info.state_dim))
-    actions, returns = np.zeros((2, 2)), np.zeros(2)
-    idx, mean, std = np.zeros(1, dtype=np.int64), np.zeros(2), np.zeros(2)
-    _plan_rollout.select_plans(state, actions, returns, 1, idx, info.spec.default_params(), -1.0, 0.0)
-    _plan_rollout.elite_moments(actions, idx, mean, std)
+def compile_split(planner: CEMPlanner, state: ArrayLike) -> tuple[list[Any], list[Any]]:
+    """The two halves of compiling ``planner``'s compiled loop from ``state``, as ``(kernel,
+    argument types)`` pairs: the rollout worker, which the command line compiles in a second
+    process (:mod:`fastcem._ahead`), and the elite selection and refit, which it compiles
+    first in this one; then the loop itself loads both.  Nothing for a planner that does not
+    run the compiled loop.  ``tests/test_planning.py`` checks that the loop compiles them for
+    these very types."""
+    model = planner._model
+    if not (planner._compiled_loop() and isinstance(model, _NativeModel)):
+        return [], []
+    prepared = model.prepare((state,))
+    mode = model.rollout_mode(prepared, planner.plan_horizon)[0]
+    actions, vector, idx = typeof(np.zeros((1, 1))), typeof(np.zeros(1)), typeof(np.zeros(1, dtype=np.int64))
+    params = typeof(model.params)
+    worker = (_plan_rollout._plan_worker, _plan_rollout.worker_signature(prepared, model.params, mode))
+    refit = [(_plan_rollout.select_plans, (typeof(prepared), actions, vector, types.int64, idx, params, types.float64,
+                                           types.float64)),
+             (_plan_rollout.elite_moments, (actions, idx, vector, vector))]
+    return [worker], refit
 
 
 def env_action(value: float, space: Discrete | Box) -> Any:

@@ -13,7 +13,10 @@ heapsort orders those ``k`` in O(k log k).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from numba import typeof, types
 from numpy.typing import ArrayLike, NDArray
 
 from envs_native._jit import inline, jit, new_array
@@ -156,6 +159,12 @@ def select_elites(rewards: np.ndarray, k: int, out: np.ndarray) -> None:
         _heapsort(rewards, idx, np.int64(0), k - 1)
     for i in range(k):
         out[i] = idx[i]
+
+
+def select_signature() -> tuple[Any, ...]:
+    """The argument types for which :func:`elite_indices` compiles :func:`select_elites` on
+    float rewards (the command line compiles it ahead, :mod:`fastcem._ahead`)."""
+    return (typeof(np.zeros(1)), types.int64, typeof(np.zeros(1, np.int64)))
 
 
 def elite_indices(rewards: ArrayLike, k: int) -> NDArray[np.int64]:

@@ -111,23 +111,6 @@ def test_the_command_exits_with_mains_code_and_without_the_last_collections(tmp_
     assert bad.stderr.startswith("fastcem: error: --out") and len(bad.stderr.splitlines()) == 1, bad.stderr
 
 
-def test_the_second_process_is_waited_for_and_never_outlives_the_first(tmp_path):
-    done = tmp_path / "done"
-    with cli._CompileNotice("a test", after=0.0, ahead=f"import pathlib; pathlib.Path({str(done)!r}).touch()") as n:
-        n._timer.join()
-        n.ahead_done()
-        assert done.exists()
-    with cli._CompileNotice("a test", after=0.0, ahead="import time; time.sleep(60)") as n:
-        n._timer.join()
-        child = n._child
-        assert child is not None and child.poll() is None
-    assert child.poll() is not None  # killed on leaving
-    # Loading that takes less than ``after`` starts nothing.
-    with cli._CompileNotice("a test", after=60.0, ahead="import time; time.sleep(60)") as n:
-        n.ahead_done()
-        assert n._child is None
-
-
 def test_pendulum_plot_npz_and_video(tmp_path):
     plot, out, videos = tmp_path / "history.png", tmp_path / "run.npz", tmp_path / "videos"
     res = run("pendulum", "--epochs", "2", "--batch-size", "128", "--seed", "0", "--eval-episodes", "1",

@@ -498,22 +498,31 @@ def test_python_model_may_return_a_torch_like_tensor():
     assert action.shape == (2,) and np.abs(action).max() < 0.1
 
 
-@pytest.mark.parametrize("env_id", ["Pendulum-v1", "CartPole-v1"])
-def test_compile_refit_compiles_what_the_planning_loop_calls(env_id, tmp_path):
-    """``fastcem plan``'s second process compiles the loop's refit ahead (``compile_refit``); the
-    loop must find those very signatures, or the first run compiles them once more."""
-    script = f"""
-import numpy as np
+def test_compile_split_names_what_the_planning_loop_compiles(tmp_path):
+    """``fastcem plan`` compiles the loop's rollout worker in a second process and its refit
+    first (``compile_split``); the loop must find those very signatures, or the first run
+    compiles them once more.  (A fresh process and cache: a loop loaded from the cache
+    compiles no callee.)"""
+    script = """
+import numpy as np, fastcem
 from envs_native import env_info
-from fastcem import CEMPlanner, _plan_rollout, planning
-kernels = (_plan_rollout.select_plans, _plan_rollout.elite_moments)
-planning.compile_refit({env_id!r})
-ahead = [set(k.overloads) for k in kernels]
-CEMPlanner({env_id!r}, plan_horizon=5, num_candidates=50, top_k=5, seed=0).plan(
-    np.asarray(env_info({env_id!r}).spec.reset_state(0)))
-print([len(a) for a in ahead], [set(k.overloads) == a for k, a in zip(kernels, ahead)])
+from fastcem import planning
+for env_id in ("Pendulum-v1", "CartPole-v1"):
+    for fast in (False, True):
+        planner = fastcem.CEMPlanner(env_id, plan_horizon=5, num_candidates=50, top_k=5, seed=0, fast=fast)
+        state = np.asarray(env_info(env_id).spec.reset_state(0))
+        there, here = planning.compile_split(planner, state)
+        names = [k.py_func.__name__ for k, _ in there + here]
+        planner.plan(state)
+        print(names == ["_plan_worker", "select_plans", "elite_moments"],
+              all(sig in kernel.overloads for kernel, sig in there + here))
 """
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
-    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600, env=env)
+    res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=900, env=env)
     assert res.returncode == 0, res.stderr
-    assert res.stdout.splitlines()[-1] == "[1, 1] [True, True]"
+    assert res.stdout.split() == ["True"] * 8
+
+
+def test_compile_split_is_empty_without_the_compiled_loop():
+    planner = fastcem.CEMPlanner("Pendulum-v1", plan_horizon=5, num_candidates=50, top_k=5, seed=0, noise_beta=1.0)
+    assert planning.compile_split(planner, np.zeros(2)) == ([], [])
