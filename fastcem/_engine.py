@@ -37,7 +37,7 @@ from numba.core import cgutils
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, overload
 
-from envs_native._jit import constant, forward, inline, inline_noalias, optimize_alone, overload_options
+from envs_native._jit import constant, forward, inline, inline_noalias, jit, optimize_alone, overload_options
 from envs_native.modes import CERTAIN, Libm, clip
 from envs_native.spec import Box, Discrete, EnvSpec, spec_of_params
 
@@ -695,10 +695,19 @@ def step_lanes(states, next_states, actor, params, mode, lanes, live, rewards, t
     if not certain(mode) and any_redo:
         for k in range(lanes):
             if redo[k]:
-                next_state, reward, term, _, _ = advance(state_of(states, k, params), k, actor, params, Libm())
-                store(next_states, k, next_state)
-                rewards[k] = reward
-                terminated[k] = term
+                redo_lane(states, next_states, k, actor, params, rewards, terminated)
+
+
+@jit(called=True)
+def redo_lane(states, next_states, k, actor, params, rewards, terminated):
+    """Lane ``k``'s step of :func:`step_lanes` again, in the C library's arithmetic (a value the
+    lanes' mode could not certify).  A kernel of its own, called: the lane kernels inline the
+    stepper, and compiling (and optimizing) the rare scalar path into each of them cost a
+    first run time for nothing; the command line compiles it in its second process."""
+    next_state, reward, term, _, _ = advance(state_of(states, k, params), k, actor, params, Libm())
+    store(next_states, k, next_state)
+    rewards[k] = reward
+    terminated[k] = term
 
 
 

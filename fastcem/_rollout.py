@@ -18,10 +18,11 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from envs_native._jit import constant, inline, jit, smaller
-from envs_native.modes import Libm
+from envs_native.modes import CERTAIN, Libm
 from envs_native.spec import spec_of_params
 
 from ._engine import (
+    GivenActor,
     MLPActor,
     PolicyActor,
     Relu,
@@ -34,6 +35,7 @@ from ._engine import (
     mlp_lanes,
     network_lanes,
     one_at_a_time,
+    redo_lane,
     spec_lanes,
     state_of,
     step_policy,
@@ -286,18 +288,27 @@ def worker_lanes(policy: MLP | None, lanes: int, obs_dim: int, act_dim: int) -> 
     return network_lanes(policy.num_params(obs_dim, act_dim) * np.dtype(policy.np_dtype).itemsize)
 
 
-def play_lane_signature(params: Any, mode: Any, policy: MLP | None = None) -> tuple[types.Type, ...]:
-    """The argument types for which :func:`evaluate_population`'s worker compiles
-    :func:`play_lane` (with ``params``' env, in ``mode``, for ``policy``): the command line
-    compiles it in a second process ahead of the worker (:mod:`fastcem._ahead`)."""
+def ahead_kernels(params: Any, mode: Any, policy: MLP | None = None) -> list[tuple[Any, tuple[types.Type, ...]]]:
+    """The kernels :func:`evaluate_population`'s worker links for ``params``' env, ``mode`` and
+    ``policy``, with the argument types it passes them, in the order numba comes to them: the
+    lane redo (:func:`fastcem._engine.redo_lane`, none in a mode whose every value is final)
+    and :func:`play_lane`.  The command line compiles them in a second process ahead of the
+    worker (:mod:`fastcem._ahead`)."""
     spec = spec_of_params(type(params))
     if spec is None:
         raise TypeError(f"params must be a registered env's parameters, got {type(params).__name__}")
     lanes = worker_lanes(policy, spec.lanes, spec.obs_dim, spec.act_dim)
     ws = Workspace.new(1, 1, lanes, policy)
     actor = make_actor(policy, ws, spec.obs_dim, spec.act_dim, spec.discrete)
-    return (typeof(actor), types.int64, typeof(ws.states), typeof(params), typeof(mode), types.float64, types.int64,
-            types.int64)
+    states, actor_type, params_type = typeof(ws.states), typeof(actor), typeof(params)
+    play = (play_lane, (actor_type, types.int64, states, params_type, typeof(mode), types.float64, types.int64,
+                        types.int64))
+    if type(mode) in CERTAIN:
+        return [play]
+    # A network's lanes step with the actions it computed (fastcem._engine._network_step).
+    stepping = actor_type if policy is None else typeof(GivenActor(actor.actions, np.int64(0)))
+    redo = (redo_lane, (states, states, types.int64, stepping, params_type, typeof(ws.rewards), typeof(ws.redo)))
+    return [redo, play]
 
 
 def evaluate_population(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any, max_steps: int,

@@ -30,7 +30,7 @@ from envs_native._jit import cached
 from . import CEM, ENV_IDS, elite_indices, evaluate, evaluation, max_episode_steps, policy_dim
 from ._ahead import Ahead
 from ._gym import check_video_support, gym_returns, record_video, sequential_mean
-from ._rollout import play_lane, play_lane_signature
+from ._rollout import ahead_kernels
 from .mlp import ACTIVATIONS, DTYPES, MLP
 from .planning import CEMPlanner, compile_split, mpc_run
 from .plotting import check_plot_support, plot_history
@@ -300,11 +300,11 @@ def _experiment(args: argparse.Namespace) -> int:
     seeds = seed_sequence(args.seed)
     # Compile, or load from numba's cache, before the clock starts.
     start = time.perf_counter()
-    # The second core compiles the one-lane finisher the population kernel links and the elite
-    # selection, which come last in this process's order (the mode first: its self-check).
+    # The second core compiles the kernels the population kernel calls (the lane redo, the
+    # one-lane finisher) and the elite selection, which come after the lane loop in this
+    # process's order (the mode first: its self-check).
     mode = evaluation.mode_of(env_id, args.fast)
-    ahead = [(play_lane, play_lane_signature(env_info(env_id).spec.default_params(), mode, policy)),
-             (select_elites, select_signature())]
+    ahead = [*ahead_kernels(env_info(env_id).spec.default_params(), mode, policy), (select_elites, select_signature())]
     with _CompileNotice(env_id, ahead=ahead):
         evaluate(np.zeros((2, policy_dim(env_id, policy))), env_id, seed=0, num_threads=num_threads, fast=args.fast,
                  policy=policy)

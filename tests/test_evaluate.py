@@ -156,10 +156,10 @@ def test_blas_matmul_may_differ_from_the_documented_order(rng):
     assert differs > 0
 
 
-def test_play_lane_signature_is_what_the_worker_compiles(tmp_path):
-    """The command line compiles ``play_lane`` ahead for ``play_lane_signature``'s types; the
-    population kernel must link that very signature, or a first run compiles it twice.  (A
-    fresh process and cache: a kernel loaded from the cache compiles no callee.)"""
+def test_ahead_kernels_are_what_the_worker_compiles(tmp_path):
+    """The command line compiles the worker's called kernels ahead for ``ahead_kernels``'
+    types; the population kernel must link those very signatures, or a first run compiles
+    them twice.  (A fresh process and cache: a kernel loaded from the cache compiles no callee.)"""
     script = """
 import numpy as np, fastcem
 from envs_native import env_info
@@ -168,14 +168,14 @@ for env_id, fast, policy in [("CartPole-v1", False, None), ("Pendulum-v1", True,
                              ("Pendulum-v1", False, fastcem.MLP((4,)))]:
     fastcem.evaluate(np.zeros((3, fastcem.policy_dim(env_id, policy))), env_id, seed=0, fast=fast, policy=policy)
     params = env_info(env_id).spec.default_params()
-    sig = _rollout.play_lane_signature(params, evaluation.mode_of(env_id, fast), policy)
-    print(sig in _rollout.play_lane.overloads)
-print(len(_rollout.play_lane.overloads))
+    kernels = _rollout.ahead_kernels(params, evaluation.mode_of(env_id, fast), policy)
+    print([k.py_func.__name__ for k, _ in kernels], all(sig in k.overloads for k, sig in kernels))
 """
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
     res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=900, env=env)
     assert res.returncode == 0, res.stderr
-    assert res.stdout.split() == ["True", "True", "True", "3"]
+    assert res.stdout.splitlines() == ["['redo_lane', 'play_lane'] True", "['play_lane'] True",
+                                       "['redo_lane', 'play_lane'] True"]
 
 
 def test_select_signature_is_what_elite_indices_compiles():
