@@ -43,7 +43,7 @@ from numba.core.registry import CPUDispatcher
 from numpy.typing import ArrayLike, NDArray
 
 from envs_native import Box, Discrete, EnvInfo, env_info
-from envs_native.modes import Fast, bounded_mode
+from envs_native.modes import CERTAIN, Fast, bounded_mode
 
 from . import _plan_rollout
 from ._checks import (
@@ -54,6 +54,7 @@ from ._checks import (
     check_real,
     fast_mode,
 )
+from ._engine import redo_lane
 from ._parallel import num_workers, run_workers, threads
 from .evaluation import FAST_STATE_LIMIT
 from .selection import select_elites
@@ -560,10 +561,11 @@ class CEMPlanner:
 def compile_split(planner: CEMPlanner, state: ArrayLike) -> tuple[list[Any], list[Any]]:
     """The two halves of compiling ``planner``'s compiled loop from ``state``, as ``(kernel,
     argument types)`` pairs: the rollout worker, which the command line compiles in a second
-    process (:mod:`fastcem._ahead`), and the elite selection and refit, which it compiles
-    first in this one; then the loop itself loads both.  Nothing for a planner that does not
-    run the compiled loop.  ``tests/test_planning.py`` checks that the loop compiles them for
-    these very types."""
+    process (:mod:`fastcem._ahead`), and what it compiles first in this one: the worker's lane
+    redo (:func:`fastcem._engine.redo_lane`, cached before the other process comes to it,
+    which evens the halves), the elite selection and the refit; then the loop itself loads
+    them all.  Nothing for a planner that does not run the compiled loop.
+    ``tests/test_planning.py`` checks that the loop compiles them for these very types."""
     model = planner._model
     if not (planner._compiled_loop() and isinstance(model, _NativeModel)):
         return [], []
@@ -575,7 +577,8 @@ def compile_split(planner: CEMPlanner, state: ArrayLike) -> tuple[list[Any], lis
     refit = [(_plan_rollout.select_plans, (typeof(prepared), actions, vector, types.int64, idx, params, types.float64,
                                            types.float64)),
              (_plan_rollout.elite_moments, (actions, idx, vector, vector))]
-    return [worker], refit
+    redo = [] if type(mode) in CERTAIN else [(redo_lane, _plan_rollout.redo_signature(model.params))]
+    return [worker], redo + refit
 
 
 def env_action(value: float, space: Discrete | Box) -> Any:
