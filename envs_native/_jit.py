@@ -89,23 +89,31 @@ def _save_one_at_a_time(self: caching.IndexDataCacheFile, key: Any, data: Any) -
 
 @contextlib.contextmanager
 def _directory_locked(path: str) -> Iterator[None]:
-    """An exclusive ``flock`` on a lock file in ``path`` for the duration (nothing where the
-    platform has no ``fcntl``, or the file cannot be made: numba's save then goes on unlocked)."""
+    """An exclusive ``flock`` on a lock file in ``path`` for the duration; unlocked (as numba
+    saves) where the platform has no ``fcntl``, the file cannot be opened, or the file system
+    cannot lock (``ENOLCK`` on NFS without a lock daemon, some FUSE mounts)."""
+    fd = None
     try:
         import fcntl
 
-        fd = os.open(os.path.join(path, ".fastcem-save.lock"), os.O_RDWR | os.O_CREAT, 0o666)
-    except (ImportError, OSError):
-        yield
-        return
-    try:
+        # Read-only suffices for flock: a lock file another user made stays usable.
+        fd = os.open(os.path.join(path, ".fastcem-save.lock"), os.O_RDONLY | os.O_CREAT, 0o666)
         fcntl.flock(fd, fcntl.LOCK_EX)
+    except (ImportError, OSError):
+        if fd is not None:
+            os.close(fd)
+            fd = None
+    try:
         yield
     finally:
-        os.close(fd)  # releases the lock
+        if fd is not None:
+            os.close(fd)  # releases the lock
 
 
-if hasattr(caching.IndexDataCacheFile, "_data_name") and caching.IndexDataCacheFile.save.__name__ == "save":
+# numba's internals the save uses; a numba without them saves as it does.
+_SAVE_NEEDS = ("_data_name", "_save_data", "_save_index", "_load_index")
+if all(hasattr(caching.IndexDataCacheFile, n) for n in _SAVE_NEEDS) and caching.IndexDataCacheFile.save is not \
+        _save_one_at_a_time:
     caching.IndexDataCacheFile.save = _save_one_at_a_time
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -168,11 +176,14 @@ class _Kernel(CPUDispatcher):
         with collector_paused():
             return super()._compile_for_args(*args, **kwargs)
 
-    def compile(self, sig: Any) -> Any:
+    def compile(self, sig: Any, *args: Any, **kwargs: Any) -> Any:
         wait = _ELSEWHERE.pop((id(self), _arg_types(sig)), None)
         if wait is not None:
-            wait()
-        return super().compile(sig)
+            # Whatever goes wrong waiting, this process compiles the kernel itself.
+            with contextlib.suppress(Exception):
+                wait()
+        with collector_paused():
+            return super().compile(sig, *args, **kwargs)
 
 
 def _arg_types(sig: Any) -> tuple[Any, ...]:
@@ -206,8 +217,14 @@ def cached(kernel: Any, sig: Any) -> bool:
         cache = kernel._cache
         key = cache._index_key(_arg_types(sig), kernel.targetctx.codegen())
         return key in cache._cache_file._load_index()
-    except AttributeError:
+    except Exception:
         return False
+
+
+def cacheable(kernel: Any) -> bool:
+    """Whether numba caches ``kernel`` (a dispatcher) on disk: not a ``cache=False`` one (code
+    with no file, :func:`jit`)."""
+    return hasattr(getattr(kernel, "_cache", None), "_cache_file")
 
 
 #: The dispatchers of ``jit(called=True)`` kernels (see :func:`_link_called_late`).

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import os
 import select
 import signal
@@ -32,10 +33,10 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from envs_native._jit import cached, compiled_elsewhere, forget_elsewhere
+from envs_native._jit import cacheable, cached, compiled_elsewhere, forget_elsewhere
 
-#: The longest this process waits for one kernel of the other's, in seconds: more than any
-#: kernel takes to compile on a slow machine, and then it compiles it itself.
+#: The longest this process waits for the other, in seconds from the fork: more than its
+#: kernels take to compile on a slow machine; then this one compiles what is left itself.
 WAIT_SECONDS = 60.0
 
 
@@ -46,17 +47,20 @@ def can_fork() -> bool:
 
 class Ahead:
     """Compile ``kernels`` (``(dispatcher, argument types)`` pairs, in the order this process
-    will need them) in a forked process, those numba's cache does not hold yet.
+    will need them) in a forked process, those numba's cache does not hold yet (and can hold).
 
     Use as a context manager around the code that compiles the rest: on entry the other
     process starts (if there is anything to compile and :func:`can_fork`); on exit this one
-    stops waiting for it, and kills it if it is still running."""
+    stops waiting for it, and kills it if it is still running.  This process waits
+    :data:`WAIT_SECONDS` at most in all: then it kills the other and compiles the rest itself."""
 
     def __init__(self, kernels: Sequence[tuple[Any, tuple[Any, ...]]]) -> None:
-        self.todo = [(kernel, tuple(sig)) for kernel, sig in kernels if not cached(kernel, tuple(sig))]
+        self.todo = [(kernel, tuple(sig)) for kernel, sig in kernels
+                     if cacheable(kernel) and not cached(kernel, tuple(sig))]
         self._pid: int | None = None
         self._pipe: int | None = None
         self._done = 0
+        self._deadline = 0.0
 
     @property
     def started(self) -> bool:
@@ -66,26 +70,42 @@ class Ahead:
     def __enter__(self) -> Ahead:
         if not self.todo or not can_fork():
             return self
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child's coverage is not collected
-            os.close(read)
-            _compile_and_exit(self.todo, write)
-        os.close(write)
-        self._pid, self._pipe = pid, read
-        for n, (kernel, sig) in enumerate(self.todo, start=1):
-            compiled_elsewhere(kernel, sig, functools.partial(self.wait, n))
+        # No KeyboardInterrupt between the fork and the bookkeeping: the child must never run
+        # this process's code, nor this one lose track of the child.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child's coverage is not collected
+                try:
+                    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent ends it
+                    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                    os.close(read)
+                    _compile(self.todo, write)
+                finally:
+                    # At once, with no Python clean-up: the buffered output and the exit
+                    # handlers are the parent's.
+                    os._exit(0)
+            os.close(write)
+            self._pid, self._pipe = pid, read
+            self._deadline = time.monotonic() + WAIT_SECONDS
+            for n, (kernel, sig) in enumerate(self.todo, start=1):
+                compiled_elsewhere(kernel, sig, functools.partial(self.wait, n))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         return self
 
-    def wait(self, count: int, timeout: float = WAIT_SECONDS) -> bool:
+    def wait(self, count: int) -> bool:
         """Wait until the other process has cached its first ``count`` kernels; False if it
-        ended, or ``timeout`` seconds passed, before that."""
-        deadline = time.monotonic() + timeout
+        ended, or the time ran out (it is then killed), before that."""
+        poller = select.poll()
         while self._done < count:
             if self._pipe is None:
                 return False
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self._pipe], [], [], left)[0]:
+            poller.register(self._pipe, select.POLLIN)
+            left = self._deadline - time.monotonic()
+            if left <= 0 or not poller.poll(left * 1000):
+                self._stop()
                 return False
             news = os.read(self._pipe, 64)
             if not news:  # it exited (done, or failed)
@@ -99,27 +119,28 @@ class Ahead:
             os.close(self._pipe)
             self._pipe = None
 
-    def __exit__(self, *exc: object) -> None:
+    def _stop(self) -> None:
+        """Stop waiting for the other process, and end it if it still runs."""
         forget_elsewhere()
         self._close_pipe()
         if self._pid is not None:
-            with contextlib.suppress(ProcessLookupError):
+            with contextlib.suppress(ProcessLookupError, ChildProcessError):
                 if os.waitpid(self._pid, os.WNOHANG) == (0, 0):
                     os.kill(self._pid, signal.SIGKILL)
                     os.waitpid(self._pid, 0)
             self._pid = None
 
+    def __exit__(self, *exc: object) -> None:
+        self._stop()
 
-def _compile_and_exit(todo: Sequence[tuple[Any, tuple[Any, ...]]], pipe: int) -> None:  # pragma: no cover
-    """The forked process: compile each kernel (numba writes it to its cache), telling the
-    parent after each by a byte on ``pipe``; then exit at once, with no Python clean-up (the
-    parent's buffered output and exit handlers are the parent's)."""
-    try:
-        devnull = os.open(os.devnull, os.O_RDWR)
-        os.dup2(devnull, 1)
-        os.dup2(devnull, 2)
-        for kernel, sig in todo:
-            kernel.compile(sig)
-            os.write(pipe, b".")
-    finally:
-        os._exit(0)
+
+def _compile(todo: Sequence[tuple[Any, tuple[Any, ...]]], pipe: int) -> None:  # pragma: no cover
+    """The forked process's work: compile each kernel (numba writes it to its cache), telling
+    the parent after each by a byte on ``pipe``."""
+    gc.disable()  # it ends soon; collections would only copy the parent's memory
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    for kernel, sig in todo:
+        kernel.compile(sig)
+        os.write(pipe, b".")

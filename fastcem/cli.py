@@ -233,7 +233,11 @@ class _CompileNotice:
 
     def __enter__(self) -> _CompileNotice:
         self._ahead.__enter__()  # forks: before the timer's thread starts
-        self._timer.start()
+        try:
+            self._timer.start()
+        except BaseException:
+            self._ahead.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:

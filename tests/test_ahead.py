@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from numba import types
 
@@ -26,6 +27,16 @@ from envs_native._jit import jit
 @jit
 def add(a, b):
     return a + b
+
+
+@jit(called=True)
+def inner(a):
+    return a * 2.0
+
+
+@jit
+def outer(a):
+    return inner(a) + 1.0
 '''
 
 _PREAMBLE = """
@@ -62,6 +73,24 @@ with Ahead([(kern.add, sig)]) as again:  # cached now: nothing to do
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the second process is forked on Linux only")
+def test_a_callee_compiled_elsewhere_is_loaded_while_its_caller_compiles(tmp_path):
+    # The command line's case: this process compiles the caller, and numba, typing it, comes
+    # to the callee, which the other process compiles; this one waits for it and loads it.
+    out = _run(tmp_path, """
+one = (types.float64,)
+waits = []
+with Ahead([(kern.inner, one)]) as ahead:
+    wait = ahead.wait
+    ahead.wait = lambda n: waits.append(n) or wait(n)
+    from envs_native import _jit
+    _jit.compiled_elsewhere(kern.inner, one, lambda: ahead.wait(1))  # through the patched wait
+    print(kern.outer(2.0), waits, sum(kern.inner.stats.cache_hits.values()),
+          sum(kern.inner.stats.cache_misses.values()))
+""")
+    assert out == ["5.0", "[1]", "1", "0"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the second process is forked on Linux only")
 def test_a_failed_second_process_leaves_the_kernel_to_this_one(tmp_path):
     # numba cannot type a + b for a float and a tuple: the child fails and exits.
     out = _run(tmp_path, """
@@ -77,20 +106,33 @@ with Ahead([(kern.add, bad)]) as ahead:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the second process is forked on Linux only")
 def test_the_second_process_never_outlives_the_first(tmp_path):
     out = _run(tmp_path, """
-class Slow:  # a 'kernel' whose compile takes a minute
+import types as pytypes
+from fastcem import _ahead
+
+class Slow:  # a cached 'kernel' whose compile takes a minute
+    _cache = pytypes.SimpleNamespace(_cache_file=None)
+
     def compile(self, sig):
         time.sleep(60)
 
+def gone(pid):
+    try:
+        os.kill(pid, 0)
+        return False
+    except ProcessLookupError:
+        return True
+
 with Ahead([(Slow(), ())]) as ahead:
     pid = ahead._pid
-    print(ahead.started, ahead.wait(1, timeout=0.2))
-try:
-    os.kill(pid, 0)
-    print("alive")
-except ProcessLookupError:
-    print("gone")
+print(ahead.started, gone(pid))
+_ahead.WAIT_SECONDS = 0.2
+with Ahead([(Slow(), ()), (Slow(), ())]) as ahead:
+    pid = ahead._pid
+    t = time.monotonic()
+    # Out of time: the other process is ended, and the second wait returns at once.
+    print(ahead.wait(1), gone(pid), ahead.wait(2), time.monotonic() - t < 10)
 """)
-    assert out == ["True", "False", "gone"]
+    assert out == ["False", "True", "False", "True", "False", "True"]
 
 
 def test_no_second_process_beside_another_thread(tmp_path):
@@ -147,5 +189,29 @@ def test_a_kernel_compiled_elsewhere_is_waited_for_once_and_only_for_its_signatu
     assert waits == ["int"]
 
 
+def test_a_wait_that_fails_leaves_the_compile_to_this_process():
+    def broken() -> None:
+        raise ValueError("no")
+
+    _jit.compiled_elsewhere(_kernel, (types.int16,), broken)
+    assert _kernel(np.int16(4)) == 5
+
+
 def test_cached_is_false_where_it_cannot_tell():
     assert not _jit.cached(object(), (types.int64,))
+    assert not _jit.cacheable(object()) and _jit.cacheable(_kernel)
+
+
+def test_a_save_goes_on_unlocked_where_the_file_system_cannot_lock(tmp_path, monkeypatch):
+    import errno
+    import fcntl
+
+    from numba.core import caching
+
+    def no_locks(fd: int, op: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    cache = caching.IndexDataCacheFile(str(tmp_path), "f", ("stamp", 1))
+    cache.save("key", "data")
+    assert cache.load("key") == "data"

@@ -165,7 +165,8 @@ import numpy as np, fastcem
 from envs_native import env_info
 from fastcem import _rollout, evaluation
 for env_id, fast, policy in [("CartPole-v1", False, None), ("Pendulum-v1", True, None),
-                             ("Pendulum-v1", False, fastcem.MLP((4,)))]:
+                             ("Pendulum-v1", False, fastcem.MLP((4,))),
+                             ("CartPole-v1", False, fastcem.MLP((3,), dtype="float64"))]:
     fastcem.evaluate(np.zeros((3, fastcem.policy_dim(env_id, policy))), env_id, seed=0, fast=fast, policy=policy)
     params = env_info(env_id).spec.default_params()
     kernels = _rollout.ahead_kernels(params, evaluation.mode_of(env_id, fast), policy)
@@ -175,7 +176,7 @@ for env_id, fast, policy in [("CartPole-v1", False, None), ("Pendulum-v1", True,
     res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=900, env=env)
     assert res.returncode == 0, res.stderr
     assert res.stdout.splitlines() == ["['redo_lane', 'play_lane'] True", "['play_lane'] True",
-                                       "['redo_lane', 'play_lane'] True"]
+                                       "['redo_lane', 'play_lane'] True", "['redo_lane', 'play_lane'] True"]
 
 
 def test_select_signature_is_what_elite_indices_compiles():
