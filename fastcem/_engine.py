@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from llvmlite import ir
-from numba import types
+from numba import typeof, types
 from numba.core import cgutils
 from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic, overload
@@ -696,6 +696,15 @@ def step_lanes(states, next_states, actor, params, mode, lanes, live, rewards, t
         for k in range(lanes):
             if redo[k]:
                 redo_lane(states, next_states, k, actor, params, rewards, terminated)
+
+
+def redo_signature(states: np.ndarray, actor: Any, params: Any, rewards: np.ndarray,
+                   terminated: np.ndarray) -> tuple[types.Type, ...]:
+    """The argument types :func:`step_lanes` passes :func:`redo_lane` for lanes like ``states``
+    (and their next states), ``actor``, ``params``, ``rewards`` and ``terminated``: what the
+    command line compiles ahead (:mod:`fastcem._ahead`)."""
+    lanes = typeof(states)
+    return (lanes, lanes, types.int64, typeof(actor), typeof(params), typeof(rewards), typeof(terminated))
 
 
 @jit(called=True)

@@ -102,14 +102,6 @@ class PlanWorkspace(NamedTuple):
                    np.zeros(LANES, b), np.zeros(LANES, b), np.zeros(LANES, b))
 
 
-def redo_signature(params: Any) -> tuple[types.Type, ...]:
-    """The argument types for which :func:`_plan_worker` (``params``' env) compiles
-    :func:`fastcem._engine.redo_lane`."""
-    ws = PlanWorkspace.new(1, 1)
-    return (typeof(ws.states), typeof(ws.scratch), types.int64, typeof(PlanActor(ws.acts, np.int64(0))),
-            typeof(params), typeof(ws.rewards), typeof(ws.terminated))
-
-
 def worker_signature(state: np.ndarray, params: Any, mode: Any) -> tuple[types.Type, ...]:
     """The argument types for which :func:`plan_iterations` compiles :func:`_plan_worker`
     (from the kernel state ``state``, ``params``' env, in ``mode``)."""

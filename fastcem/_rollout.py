@@ -36,6 +36,7 @@ from ._engine import (
     network_lanes,
     one_at_a_time,
     redo_lane,
+    redo_signature,
     spec_lanes,
     state_of,
     step_policy,
@@ -300,15 +301,13 @@ def ahead_kernels(params: Any, mode: Any, policy: MLP | None = None) -> list[tup
     lanes = worker_lanes(policy, spec.lanes, spec.obs_dim, spec.act_dim)
     ws = Workspace.new(1, 1, lanes, policy)
     actor = make_actor(policy, ws, spec.obs_dim, spec.act_dim, spec.discrete)
-    states, actor_type, params_type = typeof(ws.states), typeof(actor), typeof(params)
-    play = (play_lane, (actor_type, types.int64, states, params_type, typeof(mode), types.float64, types.int64,
-                        types.int64))
+    play = (play_lane, (typeof(actor), types.int64, typeof(ws.states), typeof(params), typeof(mode), types.float64,
+                        types.int64, types.int64))
     if type(mode) in CERTAIN:
         return [play]
     # A network's lanes step with the actions it computed (fastcem._engine._network_step).
-    stepping = actor_type if policy is None else typeof(GivenActor(actor.actions, np.int64(0)))
-    redo = (redo_lane, (states, states, types.int64, stepping, params_type, typeof(ws.rewards), typeof(ws.redo)))
-    return [redo, play]
+    stepping = actor if policy is None else GivenActor(actor.actions, np.int64(0))
+    return [(redo_lane, redo_signature(ws.states, stepping, params, ws.rewards, ws.redo)), play]
 
 
 def evaluate_population(thetas: np.ndarray, init_states: np.ndarray, params: Any, mode: Any, max_steps: int,

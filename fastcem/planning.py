@@ -54,7 +54,7 @@ from ._checks import (
     check_real,
     fast_mode,
 )
-from ._engine import redo_lane
+from ._engine import PlanActor, redo_lane, redo_signature
 from ._parallel import num_workers, run_workers, threads
 from .evaluation import FAST_STATE_LIMIT
 from .selection import select_elites
@@ -577,7 +577,9 @@ def compile_split(planner: CEMPlanner, state: ArrayLike) -> tuple[list[Any], lis
     refit = [(_plan_rollout.select_plans, (typeof(prepared), actions, vector, types.int64, idx, params, types.float64,
                                            types.float64)),
              (_plan_rollout.elite_moments, (actions, idx, vector, vector))]
-    redo = [] if type(mode) in CERTAIN else [(redo_lane, _plan_rollout.redo_signature(model.params))]
+    ws = _plan_rollout.PlanWorkspace.new(1, 1)
+    redo_types = redo_signature(ws.states, PlanActor(ws.acts, np.int64(0)), model.params, ws.rewards, ws.terminated)
+    redo = [] if type(mode) in CERTAIN else [(redo_lane, redo_types)]
     return [worker], redo + refit
 
 
