@@ -219,7 +219,9 @@ class _CompileNotice:
     a second), so that nobody takes the wait for a hang.
 
     ``ahead``: kernels (with their argument types) to compile on the second core, in a process
-    forked on entering (:class:`fastcem._ahead.Ahead`), while this one compiles the others."""
+    forked on entering (:class:`fastcem._ahead.Ahead`), while this one compiles the others.
+    When one of them is not in the cache, this is a first run for certain: the notice shows at
+    once (the C library's self-check, before this, took a second already)."""
 
     def __init__(self, what: str, after: float = 1.0,
                  ahead: Sequence[tuple[Any, tuple[Any, ...]]] = ()) -> None:
@@ -233,6 +235,9 @@ class _CompileNotice:
 
     def __enter__(self) -> _CompileNotice:
         self._ahead.__enter__()  # forks: before the timer's thread starts
+        if self._ahead.todo:
+            self._notice()
+            return self
         try:
             self._timer.start()
         except BaseException:
