@@ -3,11 +3,20 @@ of threads (:class:`threads`), and ``nogil`` workers on Python threads (:func:`r
 
 from __future__ import annotations
 
+import os
+import platform
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from envs_native._jit import jit
 
 # numba's "workqueue" threading layer (used when neither TBB nor OpenMP is found) aborts the
 # interpreter if two Python threads launch parallel kernels at once.  The kernels use every
@@ -48,36 +57,224 @@ class threads:  # noqa: N801 -- used as a function: ``with threads(n):``
 # --- workers on Python threads ---------------------------------------------------------------
 #
 # A compiled ``parallel=True`` kernel costs seconds of compiling (numba's parfor passes, and
-# LLVM optimising the worker's code once more inside it).  Where a call is long enough that
-# a few tens of microseconds of dispatch do not matter (a population evaluation), the
-# engine's workers are plain ``nogil`` kernels started on Python threads instead.
+# LLVM optimising the worker's code once more inside it).  The engine's workers are plain
+# ``nogil`` kernels run on the threads of a crew instead (:func:`run_workers`).
+#
+# Waking a thread that sleeps costs tens of microseconds here (a futex, and on a virtual
+# machine an idle virtual CPU to rouse), once to start a worker and once more to wake the caller
+# when it ends: with a thread pool that was a tenth of a planning call on 2 threads (the
+# planner then ran 1.1 times faster on 2 threads than on 1).  The crew's threads spin instead,
+# in compiled code with the GIL released (:func:`_spin_until`), for :data:`SPIN_SECONDS` after
+# each task before they sleep, and the caller spins for their end the same way.
 
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
+
+@intrinsic
+def fetch_add(typingctx, counter, amount):
+    """Atomically add ``amount`` to ``counter[0]`` (an int64 array) and return its old value.
+    Sequentially consistent: no memory access moves across it (workers meeting at a barrier
+    see each other's writes)."""
+    if not (isinstance(counter, types.Array) and counter.dtype == types.int64 and amount == types.int64):
+        return None
+    sig = types.int64(counter, amount)
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, signature.args[0], ary, [context.get_constant(types.intp, 0)])
+        return builder.atomic_rmw("add", ptr, args[1], "seq_cst")
+
+    return sig, codegen
 
 
-def _pool() -> ThreadPoolExecutor:
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=max(1, numba.config.NUMBA_NUM_THREADS - 1),
-                                       thread_name_prefix="fastcem")
-        return _POOL
+@intrinsic
+def _load(typingctx, counter):
+    """``counter[0]`` (an int64 array), read atomically (acquire): a loop of these sees another
+    thread's store, where LLVM would hoist a plain load out of it."""
+    if not (isinstance(counter, types.Array) and counter.dtype == types.int64):
+        return None
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        ptr = cgutils.get_item_pointer(context, builder, signature.args[0], ary, [context.get_constant(types.intp, 0)])
+        return builder.load_atomic(ptr, "acquire", 8)
+
+    return types.int64(counter), codegen
+
+
+_X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
+
+
+@intrinsic
+def _pause(typingctx):
+    """x86's ``pause``, the spin-wait hint (less power, no memory-order flush on leaving the
+    loop); nothing elsewhere."""
+
+    def codegen(context, builder, signature, args):
+        if _X86:
+            hint = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), []),
+                                                  "llvm.x86.sse2.pause")
+            builder.call(hint, [])
+        return context.get_dummy_value()
+
+    return types.none(), codegen
+
+
+@jit
+def _spin_until(flags: np.ndarray, arrive: int, index: int, target: int, spins: int) -> int:
+    """Add one to ``flags[arrive]`` (if ``arrive >= 0``), then wait for ``flags[index] >=
+    target``, ``spins`` turns at most; returns ``flags[index]``."""
+    if arrive >= 0:
+        fetch_add(flags[arrive:arrive + 1], np.int64(1))
+    slot = flags[index:index + 1]
+    for _ in range(spins):
+        value = _load(slot)
+        if value >= target:
+            return value
+        _pause()
+    return _load(slot)
+
+
+#: How long a crew thread spins for its next task, and the caller for the end of one, before
+#: sleeping: longer than the Python between a planner's calls or a training run's epochs.
+SPIN_SECONDS = 2e-3
+#: ``flags`` slots are this many int64 apart (128 bytes): no two threads write one cache line.
+_SLOT = 16
+_DONE = 0  # flags[_DONE]: crew threads done with this call; flags[w * _SLOT]: thread w's calls
+
+
+class _Crew:
+    """Threads 1, 2, ... of :func:`run_workers`, started as needed; one call at a time."""
+
+    def __init__(self) -> None:
+        self.busy = threading.Lock()
+        self.wake = threading.Condition()
+        self.calls: list[int] = [0]  # calls[w]: tasks given to thread w (under ``wake``)
+        self.threads: list[threading.Thread] = []
+        self.flags = np.zeros(_SLOT * (max(1, numba.config.NUMBA_NUM_THREADS) + 1), dtype=np.int64)
+        self.task: Callable[[int], object] = lambda w: None
+        self.errors: list[BaseException] = []
+        # Compiled (or loaded) here, not by a thread mid-task; then its turns timed.
+        _spin_until(self.flags, -1, _DONE, 0, 0)
+        turns = 4096
+        start = time.perf_counter()
+        _spin_until(self.flags, -1, _DONE, 1, turns)
+        per_turn = max((time.perf_counter() - start) / turns, 1e-9)
+        self.spins = int(min(SPIN_SECONDS / per_turn, 1e8))
+
+    def _serve(self, w: int) -> None:
+        seen = 0
+        arrive = -1
+        while True:
+            # Counted as done only here, with the GIL released: the caller, spinning for it,
+            # then takes the GIL without waiting for this thread.
+            called = _spin_until(self.flags, arrive, w * _SLOT, seen + 1, self.spins)
+            arrive = _DONE
+            if called <= seen:
+                with self.wake:
+                    while self.calls[w] <= seen:
+                        self.wake.wait()
+            seen += 1
+            try:
+                self.task(w)
+            except BaseException as exc:  # raised by the caller
+                self.errors.append(exc)
+
+    def run(self, num_workers: int, work: Callable[[int], object]) -> None:
+        helpers = num_workers - 1
+        while len(self.threads) < helpers:
+            w = len(self.threads) + 1
+            if self.flags.shape[0] < _SLOT * (w + 1):
+                self.flags = np.concatenate([self.flags, np.zeros(_SLOT * (w + 1), dtype=np.int64)])
+            self.calls.append(0)
+            thread = threading.Thread(target=self._serve, args=(w,), name=f"fastcem-{w}", daemon=True)
+            self.threads.append(thread)
+            thread.start()
+        self.task = work
+        self.errors = []
+        self.flags[_DONE] = 0
+        with self.wake:
+            for w in range(1, num_workers):
+                self.calls[w] += 1
+                self.flags[w * _SLOT] = self.calls[w]
+            self.wake.notify_all()
+        interrupted: BaseException | None = None
+        try:
+            work(0)
+        except BaseException as exc:
+            interrupted = exc
+        # The crew's tasks hold the caller's arrays: wait for them whatever happened here.
+        while _spin_until(self.flags, -1, _DONE, helpers, self.spins) < helpers:
+            try:
+                time.sleep(1e-4)
+            except BaseException as exc:  # a KeyboardInterrupt: raised once they are done
+                interrupted = interrupted or exc
+        if interrupted is not None:
+            raise interrupted
+        if self.errors:
+            raise self.errors[0]
+
+
+_CREW: _Crew | None = None
+_CREW_LOCK = threading.Lock()
+
+
+def _crew() -> _Crew:
+    global _CREW
+    with _CREW_LOCK:
+        if _CREW is None:
+            _CREW = _Crew()
+        return _CREW
+
+
+def _forget_crew() -> None:
+    """In a forked child: the crew's threads are not there."""
+    global _CREW, _CREW_LOCK
+    _CREW, _CREW_LOCK = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_crew)
 
 
 def run_workers(num_workers: int, work: Callable[[int], object]) -> None:
     """Run ``work(w)`` for ``w = 0 .. num_workers - 1`` at once, one on this thread and the
-    others on the pool's threads (``work`` must release the GIL to run in parallel: a
-    ``nogil`` kernel); returns when all are done, raising the first error."""
+    others on the crew's threads (``work`` must release the GIL to run in parallel: a
+    ``nogil`` kernel); returns when all are done, raising the first error.
+
+    One call at a time uses the crew; a call made meanwhile (from inside a worker, or from
+    another thread) starts threads of its own: the workers must run at once, as some meet at
+    barriers."""
     if num_workers <= 1:
         work(0)
         return
-    futures = [_pool().submit(work, w) for w in range(1, num_workers)]
+    crew = _crew()
+    if not crew.busy.acquire(blocking=False):
+        _run_on_new_threads(num_workers, work)
+        return
+    try:
+        crew.run(num_workers, work)
+    finally:
+        crew.busy.release()
+
+
+def _run_on_new_threads(num_workers: int, work: Callable[[int], object]) -> None:
+    errors: list[BaseException] = []
+
+    def serve(w: int) -> None:
+        try:
+            work(w)
+        except BaseException as exc:  # raised by the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=serve, args=(w,), daemon=True) for w in range(1, num_workers)]
+    for thread in threads:
+        thread.start()
     try:
         work(0)
     finally:
-        for f in futures:
-            f.result()
+        for thread in threads:
+            thread.join()
+    if errors:
+        raise errors[0]
 
 
 def num_workers(num_threads: int | None) -> int:

@@ -14,7 +14,6 @@ from typing import Any, NamedTuple
 import numpy as np
 from llvmlite import ir
 from numba import typeof, types
-from numba.core import cgutils
 from numba.extending import intrinsic
 
 from envs_native._jit import constant, inline, jit, smaller
@@ -43,27 +42,10 @@ from ._engine import (
     store,
     with_lanes,
 )
-from ._parallel import run_workers
+from ._parallel import fetch_add, run_workers
 from .mlp import MLP
 
 # --- a shared job counter ----------------------------------------------------------------
-
-
-@intrinsic
-def fetch_add(typingctx, counter, amount):
-    """Atomically add ``amount`` to ``counter[0]`` (an int64 array) and return its old value.
-    Sequentially consistent: no memory access moves across it (workers meeting at
-    :func:`barrier` see each other's writes)."""
-    if not (isinstance(counter, types.Array) and counter.dtype == types.int64 and amount == types.int64):
-        return None
-    sig = types.int64(counter, amount)
-
-    def codegen(context, builder, signature, args):
-        ary = context.make_array(signature.args[0])(context, builder, args[0])
-        ptr = cgutils.get_item_pointer(context, builder, signature.args[0], ary, [context.get_constant(types.intp, 0)])
-        return builder.atomic_rmw("add", ptr, args[1], "seq_cst")
-
-    return sig, codegen
 
 
 @inline
