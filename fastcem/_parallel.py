@@ -8,11 +8,12 @@ import platform
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numba
 import numpy as np
 from llvmlite import ir
-from numba import types
+from numba import typeof, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -211,6 +212,22 @@ class _Crew:
             raise interrupted
         if self.errors:
             raise self.errors[0]
+
+
+def crew_kernels(num_workers: int) -> list[tuple[Any, tuple[Any, ...]]]:
+    """The kernel :func:`run_workers` compiles on its first call with ``num_workers`` workers,
+    with its argument types (none for one worker): what the command line compiles ahead
+    (:mod:`fastcem._ahead`)."""
+    if num_workers <= 1:
+        return []
+    return [(_spin_until, (typeof(np.zeros(1, dtype=np.int64)), types.int64, types.int64, types.int64, types.int64))]
+
+
+def start_crew(num_workers: int) -> None:
+    """Make the crew :func:`run_workers` needs for ``num_workers`` workers now (compiling or
+    loading its kernel), rather than in the first call."""
+    if num_workers > 1:
+        _crew()
 
 
 _CREW: _Crew | None = None

@@ -30,6 +30,7 @@ from envs_native._jit import cached
 from . import CEM, ENV_IDS, elite_indices, evaluate, evaluation, max_episode_steps, policy_dim
 from ._ahead import Ahead
 from ._gym import check_video_support, gym_returns, record_video, sequential_mean
+from ._parallel import crew_kernels, num_workers, start_crew
 from ._rollout import ahead_kernels
 from .mlp import ACTIVATIONS, DTYPES, MLP
 from .planning import CEMPlanner, compile_split, mpc_run
@@ -313,11 +314,13 @@ def _experiment(args: argparse.Namespace) -> int:
     # one-lane finisher) and the elite selection, which come after the lane loop in this
     # process's order (the mode first: its self-check).
     mode = evaluation.mode_of(env_id, args.fast)
-    ahead = [*ahead_kernels(env_info(env_id).spec.default_params(), mode, policy), (select_elites, select_signature())]
+    ahead = [*ahead_kernels(env_info(env_id).spec.default_params(), mode, policy), (select_elites, select_signature()),
+             *crew_kernels(num_workers(num_threads))]
     with _CompileNotice(env_id, ahead=ahead):
         evaluate(np.zeros((2, policy_dim(env_id, policy))), env_id, seed=0, num_threads=num_threads, fast=args.fast,
                  policy=policy)
         elite_indices(np.zeros(2), 1)
+        start_crew(num_workers(num_threads))
     load_seconds = time.perf_counter() - start
 
     total = args.epochs * args.batch_size * args.episodes
@@ -382,6 +385,7 @@ def _plan(args: argparse.Namespace) -> int:
     # second core, the refit here, then the loop that calls both.
     start = env_info(env_id).spec.reset_state(0)
     there, here = compile_split(planner, start)
+    here = [*here, *crew_kernels(num_workers(planner.num_threads))]
     with _CompileNotice(f"planning on {env_id}", ahead=there):
         for kernel, sig in here:
             if not cached(kernel, sig):
