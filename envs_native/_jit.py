@@ -34,6 +34,7 @@ import llvmlite.binding as llvm
 from llvmlite import ir
 from numba import njit, types
 from numba.core import caching, cgutils, config
+from numba.core.codegen import get_host_cpu_features
 from numba.core.compiler_lock import global_compiler_lock
 from numba.core.registry import CPUDispatcher
 from numba.extending import intrinsic
@@ -171,7 +172,7 @@ if hasattr(os, "register_at_fork"):
 def _wide_registers() -> bool:
     """Whether numba compiles for a CPU with AVX-512 (32 vector registers): the host's, or the
     one ``NUMBA_CPU_FEATURES`` names."""
-    features = config.CPU_FEATURES if config.CPU_FEATURES is not None else llvm.get_host_cpu_features().flatten()
+    features = config.CPU_FEATURES if config.CPU_FEATURES is not None else get_host_cpu_features()
     return "+avx512f" in features.split(",")
 
 

@@ -138,8 +138,11 @@ def _spin_until(flags: np.ndarray, arrive: int, index: int, target: int, spins: 
 #: sleeping: longer than the Python between a planner's calls or a training run's epochs.
 SPIN_SECONDS = 2e-3
 #: ``flags`` slots are this many int64 apart (128 bytes): no two threads write one cache line.
+#: Thread ``w``'s slot holds the tasks given to it (``flags[w * _SLOT]``) and, 64 bytes on, the
+#: tasks it has finished (``flags[w * _SLOT + _FINISHED]``); both only grow, so an arrival can
+#: never be counted for another call.
 _SLOT = 16
-_DONE = 0  # flags[_DONE]: crew threads done with this call; flags[w * _SLOT]: thread w's calls
+_FINISHED = 8
 
 
 class _Crew:
@@ -153,22 +156,25 @@ class _Crew:
         self.flags = np.zeros(_SLOT * (max(1, numba.config.NUMBA_NUM_THREADS) + 1), dtype=np.int64)
         self.task: Callable[[int], object] = lambda w: None
         self.errors: list[BaseException] = []
-        # Compiled (or loaded) here, not by a thread mid-task; then its turns timed.
-        _spin_until(self.flags, -1, _DONE, 0, 0)
-        turns = 4096
-        start = time.perf_counter()
-        _spin_until(self.flags, -1, _DONE, 1, turns)
-        per_turn = max((time.perf_counter() - start) / turns, 1e-9)
-        self.spins = int(min(SPIN_SECONDS / per_turn, 1e8))
+        # Compiled (or loaded) here, not by a thread mid-task; then its turns timed (the
+        # quickest of a few: a sample the thread was preempted in would spin far too little).
+        _spin_until(self.flags, -1, 0, 0, 0)
+        turns = 1024
+        samples = []
+        for _ in range(5):
+            start = time.perf_counter()
+            _spin_until(self.flags, -1, 0, 1, turns)
+            samples.append(time.perf_counter() - start)
+        self.spins = max(int(SPIN_SECONDS / max(min(samples) / turns, 1e-9)), 1)
 
     def _serve(self, w: int) -> None:
         seen = 0
-        arrive = -1
+        finished = -1
         while True:
-            # Counted as done only here, with the GIL released: the caller, spinning for it,
-            # then takes the GIL without waiting for this thread.
-            called = _spin_until(self.flags, arrive, w * _SLOT, seen + 1, self.spins)
-            arrive = _DONE
+            # Counted as finished only here, with the GIL released: the caller, spinning for
+            # it, then takes the GIL without waiting for this thread.
+            called = _spin_until(self.flags, finished, w * _SLOT, seen + 1, self.spins)
+            finished = w * _SLOT + _FINISHED
             if called <= seen:
                 with self.wake:
                     while self.calls[w] <= seen:
@@ -179,39 +185,71 @@ class _Crew:
             except BaseException as exc:  # raised by the caller
                 self.errors.append(exc)
 
-    def run(self, num_workers: int, work: Callable[[int], object]) -> None:
-        helpers = num_workers - 1
-        while len(self.threads) < helpers:
-            w = len(self.threads) + 1
-            if self.flags.shape[0] < _SLOT * (w + 1):
-                self.flags = np.concatenate([self.flags, np.zeros(_SLOT * (w + 1), dtype=np.int64)])
-            self.calls.append(0)
-            thread = threading.Thread(target=self._serve, args=(w,), name=f"fastcem-{w}", daemon=True)
-            self.threads.append(thread)
+    def _add_thread(self) -> None:
+        w = len(self.threads) + 1
+        if self.flags.shape[0] < _SLOT * (w + 1):
+            self.flags = np.concatenate([self.flags, np.zeros(_SLOT * (w + 1), dtype=np.int64)])
+        thread = threading.Thread(target=self._serve, args=(w,), name=f"fastcem-{w}", daemon=True)
+        self.calls.append(0)
+        try:
             thread.start()
+        except BaseException:
+            self.calls.pop()
+            raise
+        self.threads.append(thread)
+
+    def run(self, num_workers: int, work: Callable[[int], object], abort: Callable[[], object] | None) -> None:
+        while len(self.threads) < num_workers - 1:
+            self._add_thread()
         self.task = work
         self.errors = []
-        self.flags[_DONE] = 0
-        with self.wake:
-            for w in range(1, num_workers):
-                self.calls[w] += 1
-                self.flags[w * _SLOT] = self.calls[w]
-            self.wake.notify_all()
-        interrupted: BaseException | None = None
+        given: list[int] = []  # the threads given this task, each waited for below
+        failure: BaseException | None = None
         try:
+            with self.wake:
+                for w in range(1, num_workers):
+                    self.calls[w] += 1
+                    given.append(w)
+                    self.flags[w * _SLOT] = self.calls[w]
+                self.wake.notify_all()
             work(0)
         except BaseException as exc:
-            interrupted = exc
-        # The crew's tasks hold the caller's arrays: wait for them whatever happened here.
-        while _spin_until(self.flags, -1, _DONE, helpers, self.spins) < helpers:
+            failure = exc
+        # The threads' tasks hold the caller's arrays: wait for them whatever happened here;
+        # after a failure, ``abort`` first makes them stop soon (workers that meet at a barrier
+        # would wait there for this one for ever).
+        aborted = False
+        spins, pause = self.spins, 5e-5
+        while given:
             try:
-                time.sleep(1e-4)
+                if failure is not None and not aborted:
+                    aborted = True
+                    if abort is not None:
+                        abort()
+                w = given[-1]
+                if _spin_until(self.flags, -1, w * _SLOT + _FINISHED, self.calls[w], spins) >= self.calls[w]:
+                    given.pop()
+                    continue
+                # A long task: check now and then instead of keeping a core busy.
+                time.sleep(pause)
+                spins, pause = max(self.spins // 40, 1), min(2 * pause, 1e-3)
             except BaseException as exc:  # a KeyboardInterrupt: raised once they are done
-                interrupted = interrupted or exc
-        if interrupted is not None:
-            raise interrupted
+                failure = failure or exc
+        if failure is not None:
+            raise failure
         if self.errors:
             raise self.errors[0]
+
+
+#: A job counter set to this is empty for good (:func:`exhaust`), with room for every worker to
+#: add its share to it again.
+EXHAUSTED = 1 << 62
+
+
+def exhaust(counter: np.ndarray) -> None:
+    """Make the job counters ``counter`` (int64, taken from with :func:`fetch_add`) hand out
+    no more jobs: a ``run_workers`` abort."""
+    counter[...] = EXHAUSTED
 
 
 def crew_kernels(num_workers: int) -> list[tuple[Any, tuple[Any, ...]]]:
@@ -252,10 +290,12 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_crew)
 
 
-def run_workers(num_workers: int, work: Callable[[int], object]) -> None:
+def run_workers(num_workers: int, work: Callable[[int], object], abort: Callable[[], object] | None = None) -> None:
     """Run ``work(w)`` for ``w = 0 .. num_workers - 1`` at once, one on this thread and the
     others on the crew's threads (``work`` must release the GIL to run in parallel: a
-    ``nogil`` kernel); returns when all are done, raising the first error.
+    ``nogil`` kernel); returns when all are done, raising the first error.  If ``work(0)``
+    fails or waiting is interrupted (Ctrl-C), ``abort()`` is called to make the other workers
+    end soon (stop taking jobs, pass their barriers), and they are waited for.
 
     One call at a time uses the crew; a call made meanwhile (from inside a worker, or from
     another thread) starts threads of its own: the workers must run at once, as some meet at
@@ -265,15 +305,15 @@ def run_workers(num_workers: int, work: Callable[[int], object]) -> None:
         return
     crew = _crew()
     if not crew.busy.acquire(blocking=False):
-        _run_on_new_threads(num_workers, work)
+        _run_on_new_threads(num_workers, work, abort)
         return
     try:
-        crew.run(num_workers, work)
+        crew.run(num_workers, work, abort)
     finally:
         crew.busy.release()
 
 
-def _run_on_new_threads(num_workers: int, work: Callable[[int], object]) -> None:
+def _run_on_new_threads(num_workers: int, work: Callable[[int], object], abort: Callable[[], object] | None) -> None:
     errors: list[BaseException] = []
 
     def serve(w: int) -> None:
@@ -287,6 +327,10 @@ def _run_on_new_threads(num_workers: int, work: Callable[[int], object]) -> None
         thread.start()
     try:
         work(0)
+    except BaseException:
+        if abort is not None:
+            abort()
+        raise
     finally:
         for thread in threads:
             thread.join()

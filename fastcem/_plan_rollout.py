@@ -13,7 +13,7 @@ from envs_native._jit import inline, jit, larger, new_array, smaller
 from envs_native.modes import Libm
 
 from ._engine import PlanActor, advance, lane_view, state_of, step_lanes, store
-from ._parallel import run_workers
+from ._parallel import exhaust, run_workers
 from ._philox import normal_quad
 from ._rollout import barrier, fetch_add
 from .selection import select_elites
@@ -206,7 +206,8 @@ def native_returns(
     queue = np.zeros(1, dtype=np.int64)
     run_workers(num_workers, lambda _: _plan_worker(state, mean, std, low, high, stream, k0, k1, num_sampled,
                                                      params, mode, queue, actions, out,
-                                                     PlanWorkspace.new(state.shape[0], actions.shape[1])))
+                                                     PlanWorkspace.new(state.shape[0], actions.shape[1])),
+                abort=lambda: exhaust(queue))
 
 
 @jit(called=True)

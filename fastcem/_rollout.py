@@ -42,7 +42,7 @@ from ._engine import (
     store,
     with_lanes,
 )
-from ._parallel import fetch_add, run_workers
+from ._parallel import exhaust, fetch_add, run_workers
 from .mlp import MLP
 
 # --- a shared job counter ----------------------------------------------------------------
@@ -322,7 +322,7 @@ def evaluate_population(thetas: np.ndarray, init_states: np.ndarray, params: Any
     def work(w: int) -> None:
         _worker(thetas, init_states, params, mode, max_steps, queue, returns, spaces[w], actors[w])
 
-    run_workers(workers, work)
+    run_workers(workers, work, abort=lambda: exhaust(queue))
     total = returns[:, 0].copy()
     for e in range(1, returns.shape[1]):
         total += returns[:, e]

@@ -55,7 +55,7 @@ from ._checks import (
     fast_mode,
 )
 from ._engine import PlanActor, redo_lane, redo_signature
-from ._parallel import num_workers, run_workers, threads
+from ._parallel import exhaust, num_workers, run_workers, threads
 from .evaluation import FAST_STATE_LIMIT
 from .selection import select_elites
 from .training import seed_sequence
@@ -544,7 +544,12 @@ class CEMPlanner:
                 self.num_iters, self.top_k, model.params, mode, scale, floor, STD_EPS, self.std_tol, actions, returns,
                 flat_best, best, _plan_rollout.PlanWorkspace.new(state.shape[0], horizon))
 
-        run_workers(workers, work)
+        def abort() -> None:  # the other workers stop at their next barrier, with no block left
+            sync[1] = 1
+            exhaust(sync[2:])
+            exhaust(sync[:1])
+
+        run_workers(workers, work, abort)
         self._mean = mean
         self._calls += 1
         self.last_return = float(best[0])
