@@ -260,11 +260,12 @@ SPEC = EnvSpec(
     reset_options=("low", "high"),
     float32_states=True,
     # 22 sin/cos a step (four RK4 stages of three cos and a sin, the termination test and the
-    # observation) and 12 pow squares, of which one in 32 is too near a rounding midpoint to
-    # certify: a third of the lanes' steps are redone in the C library's mode.  Still 1.4 times
-    # faster than that mode alone with 64 lanes (AVX-512, Zen 5; benchmarks/classic_control.py).
-    # Computing each square as glibc's pow does in the lanes (gathers from its tables) saved
-    # no time: it costs what the redos do.
+    # observation) and 12 pow squares, of which one in 32 is too near a rounding midpoint for
+    # x * x to be certainly pow's answer: with checked squares a third of the lanes' steps are
+    # redone in the C library's mode.  Computing every square as glibc's pow does, in the
+    # lanes (gathers from its tables, 8 lanes a vector), is 1.36 times faster on this AVX-512
+    # machine (benchmarks/classic_control.py; docs/performance.md#classic-control).
+    pow_lanes=True,
     lanes=64,
     name="acrobot",
 )

@@ -16,6 +16,10 @@ and nothing of the others:
   ``pow``'s answer, the remainder by one fused multiply-add.  No call, no branch; ``ok`` is
   False where the value is not certainly gymnasium's, and the engine redoes that lane's
   step in :class:`Libm`.
+* :class:`GlibcPowLanes` -- :class:`GlibcLanes` with every square computed as glibc's FMA
+  build of ``pow`` computes it (:mod:`envs_native._glibc_pow`, table gathers included, where
+  :func:`envs_native._glibc_pow.matches_libm_pow` shows the C library is that code), so that
+  no square is redone: for an env with many squares a step (``EnvSpec.pow_lanes``).
 * :class:`CertifiedLanes` -- as :class:`GlibcLanes` where the C library is not glibc's FMA
   build: ``sin``/``cos`` as double-doubles, certified against glibc's error bound
   (:mod:`envs_native._sincos`).
@@ -41,6 +45,7 @@ from numba import types
 from numba.extending import overload
 
 from ._fastmath import fast_sincos
+from ._glibc_pow import glibc_square, matches_libm_pow
 from ._glibc_trig import glibc_cos, glibc_sin, matches_libm
 from ._jit import forward, inline, jit, overload_options
 from ._libm import fma, libm_powf2, pow2, square_fast
@@ -48,7 +53,8 @@ from ._npy_trig32 import libm_cosf, libm_sinf, matches_numpy, npy_cosf, npy_sinf
 from ._sincos import exact_sincos
 
 __all__ = [
-    "CERTAIN", "MODES", "CertifiedBounded", "CertifiedLanes", "Fast", "GlibcBounded", "GlibcLanes", "Libm",
+    "CERTAIN", "MODES", "CertifiedBounded", "CertifiedLanes", "Fast", "GlibcBounded", "GlibcLanes", "GlibcPowLanes",
+    "Libm",
     "bounded_mode", "clip", "cos", "exact_lanes", "is_float32", "np_cos32", "np_sin32", "remainder", "sin",
     "square", "weak", "wrap",
 ]
@@ -75,6 +81,16 @@ class GlibcLanes(_Mode):
     __slots__ = ()
     TRIG = "glibc"
     SQUARE = "checked"
+    REMAINDER = "checked"
+
+
+class GlibcPowLanes(_Mode):
+    """:class:`GlibcLanes` with every square computed as glibc's ``pow(x, 2.0)`` computes it
+    (:mod:`envs_native._glibc_pow`), where the C library is that code: no square redone."""
+
+    __slots__ = ()
+    TRIG = "glibc"
+    SQUARE = "glibc"
     REMAINDER = "checked"
 
 
@@ -114,14 +130,18 @@ class Fast(_Mode):
     REMAINDER = "fast"
 
 
-MODES = (Libm, GlibcLanes, CertifiedLanes, GlibcBounded, CertifiedBounded, Fast)
+MODES = (Libm, GlibcLanes, GlibcPowLanes, CertifiedLanes, GlibcBounded, CertifiedBounded, Fast)
 #: Modes whose every value is final (``ok`` is the constant True).
 CERTAIN = (Libm, Fast)
 
 
-def exact_lanes() -> GlibcLanes | CertifiedLanes:
-    """The exact lane mode for this process's C library (checked once per process)."""
-    return GlibcLanes() if matches_libm() else CertifiedLanes()
+def exact_lanes(squares: bool = False) -> GlibcLanes | GlibcPowLanes | CertifiedLanes:
+    """The exact lane mode for this process's C library (checked once per process); with
+    ``squares``, the one that computes squares as glibc's ``pow`` where the C library is that
+    code (:func:`envs_native._glibc_pow.matches_libm_pow`)."""
+    if not matches_libm():
+        return CertifiedLanes()
+    return GlibcPowLanes() if squares and matches_libm_pow() else GlibcLanes()
 
 
 def bounded_mode() -> GlibcBounded | CertifiedBounded:
@@ -204,7 +224,7 @@ def _powf_square(x: Any) -> tuple[Any, bool]:
     return libm_powf2(x), True
 
 
-_SQUARES = {"product": _product_square, "pow": _pow_square, "checked": square_fast}
+_SQUARES = {"product": _product_square, "pow": _pow_square, "checked": square_fast, "glibc": glibc_square}
 
 
 @forward

@@ -116,6 +116,12 @@ class EnvSpec:
         an env whose step holds so much ``sin``/``cos`` that the lanes' branch-free versions,
         which LLVM may leave scalar where table lookups are slow, cost more than the C
         library's (Acrobot: 22 a step).  A tuning constant; the bits are the same.
+    pow_lanes : bool
+        Whether the exact lanes compute squares as glibc's ``pow`` does
+        (:class:`envs_native.modes.GlibcPowLanes`, where the C library is that code) rather
+        than as ``x * x`` where that is provably ``pow``'s answer, the lane's step redone
+        where it is not (1 square in 32).  A tuning constant for an env with many squares a
+        step (Acrobot: 12, a third of its steps redone otherwise); the bits are the same.
     lanes : int
         Episodes a policy-rollout worker steps side by side (a tuning constant: more lanes
         keep more independent operations in flight and spread the step's bookkeeping, but
@@ -145,6 +151,7 @@ class EnvSpec:
     mirrors: str
     float32_states: bool = False
     exact_lanes: bool = True
+    pow_lanes: bool = False
     lanes: int = 16
     reward_bound: Callable[[NDArray[np.float64], int, Any], tuple[float, float] | None] | None = None
     reset_options: tuple[str, ...] = ()
@@ -197,7 +204,7 @@ class EnvSpec:
         """The mode of this env's exact kernels (see ``exact_lanes``)."""
         from .modes import Libm, exact_lanes
 
-        return exact_lanes() if self.exact_lanes else Libm()
+        return exact_lanes(self.pow_lanes) if self.exact_lanes else Libm()
 
     @property
     def kernel_state_dim(self) -> int:

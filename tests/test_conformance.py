@@ -24,7 +24,8 @@ from naive import make_env
 import envs_native
 import fastcem
 from envs_native import Discrete, env_info
-from envs_native.modes import CertifiedLanes, Fast, GlibcLanes, Libm
+from envs_native._glibc_pow import matches_libm_pow
+from envs_native.modes import CertifiedLanes, Fast, GlibcLanes, GlibcPowLanes, Libm
 from fastcem import _rollout
 from fastcem.planning import env_action
 
@@ -149,15 +150,17 @@ def test_rollout_replays_through_step(env_id, rng):
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
 def test_exact_lane_modes_agree_and_every_mode_is_deterministic(env_id, rng):
-    """glibc's operations and the certified values (the path elsewhere) give the same
-    returns as the C library one lane at a time; each mode gives the same bits for any
-    number of workers."""
+    """glibc's operations (with checked squares, and with glibc's pow emulated where the C
+    library is that code) and the certified values (the path elsewhere) give the same returns
+    as the C library one lane at a time; each mode gives the same bits for any number of
+    workers."""
     info = env_info(env_id)
     thetas = population(env_id, 300, rng)
     starts = info.spec.kernel_states(info.spec.sample_states(rng, (300, 2)))
     params = info.spec.default_params()
     results = {}
-    for mode in (Libm(), GlibcLanes(), CertifiedLanes(), Fast()):
+    pow_lanes = (GlibcPowLanes(),) if matches_libm_pow() else ()
+    for mode in (Libm(), GlibcLanes(), *pow_lanes, CertifiedLanes(), Fast()):
         runs = []
         for workers in (1, 3):
             out = np.empty(300)
@@ -166,6 +169,7 @@ def test_exact_lane_modes_agree_and_every_mode_is_deterministic(env_id, rng):
         assert runs[0] == runs[1], mode
         results[type(mode).__name__] = runs[0]
     assert results["Libm"] == results["GlibcLanes"] == results["CertifiedLanes"]
+    assert results.get("GlibcPowLanes", results["Libm"]) == results["Libm"]
 
 
 def _vector_actions(env_id: str, obs: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
