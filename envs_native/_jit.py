@@ -183,24 +183,44 @@ def _wide_registers() -> bool:
 #: bits).  Only with AVX-512's 32 vector registers: with 16, twice the live vectors of a long
 #: step would spill.
 INTERLEAVE = 2 if _wide_registers() else 0
-_interleaving = 0
+_interleaving = 0  # nested compiles under way
+_interleave_count = 0  # the option as the outermost one set it
+
+
+def _interleave_anything(arg_types: tuple[Any, ...]) -> bool:
+    return True
+
+
+_interleave_allowed: Callable[[tuple[Any, ...]], bool] = _interleave_anything
+
+
+def interleave_only_if(allowed: Callable[[tuple[Any, ...]], bool]) -> None:
+    """Interleave the loops of a kernel only where ``allowed(argument types)`` (set by
+    :mod:`envs_native.spec`: an env whose step is too long for two blocks of lanes to stay in
+    registers says no)."""
+    global _interleave_allowed
+    _interleave_allowed = allowed
 
 
 @contextlib.contextmanager
-def _interleaved() -> Iterator[None]:
-    """LLVM's ``-force-vector-interleave`` at :data:`INTERLEAVE` while this project's kernels
-    compile, and back to the cost model's choice after, for the other numba code of the
-    process.  A process-wide option: callers hold numba's compiler lock."""
-    global _interleaving
-    if _interleaving == 0 and INTERLEAVE:
-        llvm.set_option("", f"-force-vector-interleave={INTERLEAVE}")
+def _interleaved(arg_types: tuple[Any, ...]) -> Iterator[None]:
+    """LLVM's ``-force-vector-interleave`` at :data:`INTERLEAVE` while this project's kernel of
+    ``arg_types`` compiles (with what it calls), if :func:`interleave_only_if` allows it, and
+    back to the cost model's choice after, for the other numba code of the process.  A
+    process-wide option: callers hold numba's compiler lock."""
+    global _interleaving, _interleave_count
+    if _interleaving == 0:
+        _interleave_count = INTERLEAVE if INTERLEAVE and _interleave_allowed(arg_types) else 0
+        if _interleave_count:
+            llvm.set_option("", f"-force-vector-interleave={_interleave_count}")
     _interleaving += 1
     try:
         yield
     finally:
         _interleaving -= 1
-        if _interleaving == 0 and INTERLEAVE:
+        if _interleaving == 0 and _interleave_count:
             llvm.set_option("", "-force-vector-interleave=0")
+            _interleave_count = 0
 
 
 class _Kernel(CPUDispatcher):
@@ -218,7 +238,7 @@ class _Kernel(CPUDispatcher):
             # Whatever goes wrong waiting, this process compiles the kernel itself.
             with contextlib.suppress(Exception):
                 wait()
-        with global_compiler_lock, collector_paused(), _interleaved():
+        with global_compiler_lock, collector_paused(), _interleaved(_arg_types(sig)):
             return super().compile(sig, *args, **kwargs)
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._jit import inline, jit
+from ._jit import inline, interleave_only_if, jit
 from ._seeding import generator_for_reset_seed
 
 __all__ = ["Box", "Discrete", "EnvInfo", "EnvSpec", "env_info", "env_kernel", "register", "registered_ids",
@@ -122,6 +122,12 @@ class EnvSpec:
         than as ``x * x`` where that is provably ``pow``'s answer, the lane's step redone
         where it is not (1 square in 32).  A tuning constant for an env with many squares a
         step (Acrobot: 12, a third of its steps redone otherwise); the bits are the same.
+    interleave : bool
+        Whether LLVM interleaves two blocks of lanes in the env's lane loops where the CPU has
+        AVX-512 (``envs_native._jit.INTERLEAVE``; the default, 3-15% faster for a short step),
+        or leaves it to its cost model: a step so long that two blocks do not fit in the
+        registers spills (Acrobot: 7-10% slower interleaved).  A tuning constant; the bits are
+        the same.
     lanes : int
         Episodes a policy-rollout worker steps side by side (a tuning constant: more lanes
         keep more independent operations in flight and spread the step's bookkeeping, but
@@ -152,6 +158,7 @@ class EnvSpec:
     float32_states: bool = False
     exact_lanes: bool = True
     pow_lanes: bool = False
+    interleave: bool = True
     lanes: int = 16
     reward_bound: Callable[[NDArray[np.float64], int, Any], tuple[float, float] | None] | None = None
     reset_options: tuple[str, ...] = ()
@@ -398,3 +405,17 @@ def env_info(env_id: str) -> EnvInfo:
 def spec_of_params(cls: type) -> EnvSpec | None:
     """The spec whose ``Params`` class is ``cls`` (None if none is)."""
     return _BY_PARAMS.get(cls)
+
+
+def _interleave_allowed(arg_types: tuple[Any, ...]) -> bool:
+    """False for a kernel of an env that says ``interleave=False`` (found by its params type
+    among the kernel's argument types)."""
+    for t in arg_types:
+        cls = getattr(t, "instance_class", None)
+        spec = _BY_PARAMS.get(cls) if isinstance(cls, type) else None
+        if spec is not None and not spec.interleave:
+            return False
+    return True
+
+
+interleave_only_if(_interleave_allowed)

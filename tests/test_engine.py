@@ -154,3 +154,19 @@ def test_bad_kernels_are_refused_at_registration(tmp_path):
            "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
     res = subprocess.run([sys.executable, "-c", BAD_KERNELS], env=env, capture_output=True, text=True, timeout=600)
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr
+
+
+def test_interleaving_follows_the_env_spec() -> None:
+    """Kernels of an env whose spec says ``interleave=False`` (Acrobot's long step) compile
+    without forced interleaving; the others with it (where the CPU has AVX-512)."""
+    import numpy as np
+    from numba import typeof
+
+    from envs_native import acrobot, cartpole
+    from envs_native.spec import _interleave_allowed
+
+    lanes = typeof(np.zeros((4, 16)))
+    assert not acrobot.SPEC.interleave and cartpole.SPEC.interleave
+    assert _interleave_allowed((lanes, typeof(acrobot.default_params()))) is False
+    assert _interleave_allowed((lanes, typeof(cartpole.default_params()))) is True
+    assert _interleave_allowed((lanes,)) is True
