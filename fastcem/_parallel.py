@@ -215,28 +215,20 @@ class _Crew:
             work(0)
         except BaseException as exc:
             failure = exc
-        # The threads' tasks hold the caller's arrays: wait for them whatever happened here;
-        # after a failure, ``abort`` first makes them stop soon (workers that meet at a barrier
-        # would wait there for this one for ever).
-        aborted = False
         spins, pause = self.spins, 5e-5
-        while given:
-            try:
-                if failure is not None and not aborted:
-                    aborted = True
-                    if abort is not None:
-                        abort()
-                w = given[-1]
-                if _spin_until(self.flags, -1, w * _SLOT + _FINISHED, self.calls[w], spins) >= self.calls[w]:
-                    given.pop()
-                    continue
-                # A long task: check now and then instead of keeping a core busy.
-                time.sleep(pause)
-                spins, pause = max(self.spins // 40, 1), min(2 * pause, 1e-3)
-            except BaseException as exc:  # a KeyboardInterrupt: raised once they are done
-                failure = failure or exc
-        if failure is not None:
-            raise failure
+
+        def running() -> bool:
+            nonlocal spins, pause
+            w = given[-1]
+            if _spin_until(self.flags, -1, w * _SLOT + _FINISHED, self.calls[w], spins) >= self.calls[w]:
+                given.pop()
+                return bool(given)
+            # A long task: check now and then instead of keeping a core busy.
+            time.sleep(pause)
+            spins, pause = max(self.spins // 40, 1), min(2 * pause, 1e-3)
+            return True
+
+        _finish(running if given else lambda: False, failure, abort)
         if self.errors:
             raise self.errors[0]
 
@@ -313,6 +305,27 @@ def run_workers(num_workers: int, work: Callable[[int], object], abort: Callable
         crew.busy.release()
 
 
+def _finish(running: Callable[[], bool], failure: BaseException | None, abort: Callable[[], object] | None) -> None:
+    """Wait for a call's other workers, ``running()`` (a short wait) at a time until it says
+    none is left, whatever happened: their tasks hold the caller's arrays.  After ``failure``
+    (the caller's own worker failed) or an interruption (Ctrl-C) while waiting, ``abort()``
+    first makes them stop soon (workers that meet at a barrier would wait there for the caller
+    for ever).  Then raises that failure or interruption, if any."""
+    aborted = False
+    while True:
+        try:
+            if failure is not None and not aborted:
+                aborted = True
+                if abort is not None:
+                    abort()
+            if not running():
+                break
+        except BaseException as exc:  # a KeyboardInterrupt: raised once they are done
+            failure = failure or exc
+    if failure is not None:
+        raise failure
+
+
 def _run_on_new_threads(num_workers: int, work: Callable[[int], object], abort: Callable[[], object] | None) -> None:
     errors: list[BaseException] = []
 
@@ -325,15 +338,18 @@ def _run_on_new_threads(num_workers: int, work: Callable[[int], object], abort: 
     threads = [threading.Thread(target=serve, args=(w,), daemon=True) for w in range(1, num_workers)]
     for thread in threads:
         thread.start()
+    failure: BaseException | None = None
     try:
         work(0)
-    except BaseException:
-        if abort is not None:
-            abort()
-        raise
-    finally:
+    except BaseException as exc:
+        failure = exc
+
+    def running() -> bool:
         for thread in threads:
-            thread.join()
+            thread.join(0.05)
+        return any(thread.is_alive() for thread in threads)
+
+    _finish(running, failure, abort)
     if errors:
         raise errors[0]
 
